@@ -1,0 +1,142 @@
+import BraidCore
+import Foundation
+import JSONRPC
+import Synchronization
+
+/// Braid's protocol surface: the methods of `Protocol/` registered on a JSON-RPC connection.
+///
+/// The server owns no transport and no process: the executable gives it a channel and says what
+/// "exit" and "watch this process" mean, so tests can run it in memory.
+public final class BraidServer: Sendable {
+    public struct Hooks: Sendable {
+        /// Ends the process with this code once output is flushed (LSP's `exit`).
+        public var exit: @Sendable (Int32) -> Void
+        /// Exit when this process dies (the `processId` of `initialize`).
+        public var watchClientProcess: @Sendable (Int32) -> Void
+        /// Diagnostics for stderr, never for the protocol stream.
+        public var log: @Sendable (String) -> Void
+
+        public init(exit: @escaping @Sendable (Int32) -> Void,
+                    watchClientProcess: @escaping @Sendable (Int32) -> Void = { _ in },
+                    log: @escaping @Sendable (String) -> Void = { _ in }) {
+            self.exit = exit
+            self.watchClientProcess = watchClientProcess
+            self.log = log
+        }
+    }
+
+    /// Requests this server answers (beyond what the client sends it, see `Protocol/`).
+    public static let servedRequests = [
+        InitializeRequest.method, ShutdownRequest.method, VersionRequest.method, PingRequest.method,
+    ]
+    /// Notifications this server acts on.
+    public static let servedNotifications = [
+        InitializedNotification.method, ExitNotification.method, SetTraceNotification.method, "$/cancelRequest",
+    ]
+    /// Notifications this server sends.
+    public static let sentNotifications = [LogMessageNotification.method, LogTraceNotification.method]
+    /// Requests this server sends to the client.
+    public static let sentRequests = [ClientPingRequest.method]
+
+    public let lifecycle = Lifecycle()
+    private let hooks: Hooks
+    private let trace = Mutex(TraceValue.off)
+    private let pingNonce = Atomic<Int>(0)
+
+    public init(hooks: Hooks) {
+        self.hooks = hooks
+    }
+
+    public var traceValue: TraceValue { trace.withLock { $0 } }
+
+    /// The handlers of every method above, with LSP's lifecycle as the admission rule.
+    public func makeHandlers() -> HandlerTable {
+        var table = HandlerTable()
+        table.admission = { [lifecycle] method, isRequest in lifecycle.admit(method: method, isRequest: isRequest) }
+
+        table.onRequest(InitializeRequest.method, ordering: .ordered) { [self] params, context in
+            let decoded: InitializeRequest.Params
+            do {
+                decoded = try ParamsCoding.decode(InitializeRequest.Params.self, from: params, positional: [])
+            } catch {
+                lifecycle.initializeFailed()
+                throw error
+            }
+            return try JSONParser.parse(ParamsCoding.encode(initialize(decoded)))
+        }
+        table.on(InitializedNotification.self) { _, connection in
+            connection.notify(LogMessageNotification.self, .init(type: .info,
+                message: "\(BraidVersion.name) \(BraidVersion.current) ready (pid \(getpid()))"))
+        }
+        table.on(ShutdownRequest.self, ordering: .ordered) { _, _ in .null }
+        table.on(ExitNotification.self) { [self] _, _ in hooks.exit(lifecycle.exitCode) }
+        table.on(SetTraceNotification.self) { [self] params, _ in trace.withLock { $0 = params.value } }
+
+        table.on(VersionRequest.self, traced(VersionRequest.self) { _, _ in
+            VersionRequest.Result(name: BraidVersion.name, version: BraidVersion.current,
+                                  protocolVersion: BraidVersion.protocolVersion)
+        })
+        table.on(PingRequest.self, traced(PingRequest.self) { [self] params, context in
+            try await ping(params, context)
+        })
+        return table
+    }
+
+    private func initialize(_ params: InitializeRequest.Params) -> InitializeRequest.Result {
+        if let trace = params.trace { self.trace.withLock { $0 = trace } }
+        if let pid = params.processId, pid > 0, pid <= Int(Int32.max) { hooks.watchClientProcess(Int32(pid)) }
+        return InitializeRequest.Result(
+            capabilities: ServerCapabilities(
+                protocolVersion: BraidVersion.protocolVersion,
+                requests: Self.servedRequests.filter { $0 != InitializeRequest.method && $0 != ShutdownRequest.method },
+                notifications: Self.sentNotifications,
+                batches: true,
+                cancellation: true),
+            serverInfo: ServerInfo(name: BraidVersion.name, version: BraidVersion.current))
+    }
+
+    private func ping(_ params: PingRequest.Params, _ context: RequestContext) async throws -> PingRequest.Result {
+        if let delay = params.delayMs {
+            guard (0...PingRequest.maxDelayMs).contains(delay) else {
+                throw ResponseError.invalidParams("'delayMs' must be between 0 and \(PingRequest.maxDelayMs)")
+            }
+            try await Task.sleep(for: .milliseconds(delay))
+        }
+        var client: JSONValue?
+        if params.roundTrip == true {
+            let nonce = pingNonce.add(1, ordering: .relaxed).newValue
+            do {
+                client = try await context.connection.send(ClientPingRequest.self, .init(nonce: nonce))
+            } catch let error as ResponseError {
+                // The client failed our request: this request cannot be completed, through no fault of its params.
+                throw ResponseError(.internalError, "internal error: \(ClientPingRequest.method) failed: \(error.message)",
+                                    data: error.json)
+            }
+        }
+        return PingRequest.Result(pong: true, client: client)
+    }
+
+    /// Wraps a handler so that, while tracing is on, each answer is reported with `$/logTrace`.
+    private func traced<R: RequestType>(_ type: R.Type,
+                                        _ body: @escaping @Sendable (R.Params, RequestContext) async throws -> R.Result)
+        -> @Sendable (R.Params, RequestContext) async throws -> R.Result
+    {
+        { [self] params, context in
+            let level = traceValue
+            guard level != .off else { return try await body(params, context) }
+            let started = ContinuousClock.now
+            let outcome: Result<R.Result, any Error>
+            do { outcome = .success(try await body(params, context)) } catch { outcome = .failure(error) }
+            let elapsed = ContinuousClock.now - started
+            let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
+            var verbose: String?
+            if level == .verbose, let encoded = try? ParamsCoding.encode(params) {
+                verbose = "Params: " + String(decoding: encoded, as: UTF8.self)
+            }
+            context.connection.notify(LogTraceNotification.self, .init(
+                message: "Received request '\(R.method) - (\(context.id))'; answered in \(String(format: "%.3f", millis)) ms.",
+                verbose: verbose))
+            return try outcome.get()
+        }
+    }
+}

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A `ByteChannel` over two file descriptors (stdin/stdout, the ends of pipes, or one socket twice).
+///
+/// Reads block on a dedicated thread; writes are coalesced by a dedicated writer thread, so that a
+/// burst of small responses costs one `write(2)` and a slow peer never blocks the reader.
+public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
+    private let inputFD: Int32
+    private let outputFD: Int32
+    private let closeOnDeinit: Bool
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var pending: [UInt8] = []
+    private var writing = false
+    private var outputClosed = false
+    private var closeRequested = false
+    private var onOutputFailure: (@Sendable () -> Void)?
+    private var outputFDClosed = false
+
+    /// - Parameter closeOnDeinit: whether the channel owns the descriptors (pipes) or not (stdio).
+    public init(input: Int32, output: Int32, closeOnDeinit: Bool = false) {
+        self.inputFD = input
+        self.outputFD = output
+        self.closeOnDeinit = closeOnDeinit
+    }
+
+    deinit {
+        if closeOnDeinit {
+            close(inputFD)
+            if outputFD != inputFD && !outputFDClosed { close(outputFD) }
+        }
+    }
+
+    public func start(onInput: @escaping @Sendable (UnsafeRawBufferPointer?) -> Void,
+                      onOutputFailure: @escaping @Sendable () -> Void) {
+        condition.lock()
+        self.onOutputFailure = onOutputFailure
+        condition.unlock()
+
+        let fd = inputFD
+        let reader = Thread {
+            let capacity = 65536
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+            defer { buffer.deallocate() }
+            while true {
+                let n = read(fd, buffer, capacity)
+                if n > 0 {
+                    onInput(UnsafeRawBufferPointer(start: buffer, count: n))
+                } else if n < 0 && (errno == EINTR || errno == EAGAIN) {
+                    continue
+                } else {
+                    onInput(nil)
+                    return
+                }
+            }
+        }
+        reader.name = "jsonrpc-reader"
+        // Recursive JSON parsing happens on this thread; give it room beyond the depth limit.
+        reader.stackSize = 8 << 20
+        reader.start()
+
+        let writer = Thread { [self] in self.writeLoop() }
+        writer.name = "jsonrpc-writer"
+        writer.start()
+    }
+
+    public func write(_ bytes: [UInt8]) {
+        condition.lock()
+        if !outputClosed && !closeRequested {
+            pending.append(contentsOf: bytes)
+            condition.signal()
+        }
+        condition.unlock()
+    }
+
+    public func flush() {
+        condition.lock()
+        while (!pending.isEmpty || writing) && !outputClosed {
+            condition.wait()
+        }
+        condition.unlock()
+    }
+
+    public func closeOutput() {
+        condition.lock()
+        closeRequested = true
+        condition.broadcast()
+        while !outputClosed { condition.wait() }
+        condition.unlock()
+    }
+
+    private func writeLoop() {
+        var chunk: [UInt8] = []
+        while true {
+            condition.lock()
+            while pending.isEmpty && !closeRequested { condition.wait() }
+            if pending.isEmpty && closeRequested {
+                if outputFD == inputFD {
+                    shutdown(outputFD, Int32(SHUT_WR))
+                } else {
+                    close(outputFD)
+                    outputFDClosed = true
+                }
+                outputClosed = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            swap(&chunk, &pending)
+            writing = true
+            condition.unlock()
+
+            let ok = Self.writeAll(outputFD, chunk)
+            chunk.removeAll(keepingCapacity: true)
+
+            condition.lock()
+            writing = false
+            var failureHandler: (@Sendable () -> Void)?
+            if !ok {
+                outputClosed = true
+                pending.removeAll()
+                failureHandler = onOutputFailure
+                onOutputFailure = nil
+            }
+            condition.broadcast()
+            condition.unlock()
+            if let failureHandler {
+                failureHandler()
+                return
+            }
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n > 0 {
+                    offset += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return false
+                }
+            }
+            return true
+        }
+    }
+}

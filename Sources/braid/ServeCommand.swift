@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BraidServer
+import JSONRPC
+
+/// `braid serve`: JSON-RPC on stdin/stdout for an editor or a script.
+enum ServeCommand {
+    static func run(_ arguments: [String]) async -> Int32 {
+        var clientProcessID: Int32?
+        var maxMessageSize = 64 << 20
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            let (name, inlineValue) = splitOption(argument)
+            switch name {
+            case "--clientProcessId":
+                guard let value = inlineValue ?? rest.popFirst(), let pid = Int32(value), pid > 0 else {
+                    return Usage.fail("serve: --clientProcessId needs a process id")
+                }
+                clientProcessID = pid
+            case "--max-message-size":
+                guard let value = inlineValue ?? rest.popFirst(), let size = Int(value), size > 0 else {
+                    return Usage.fail("serve: --max-message-size needs a positive number of bytes")
+                }
+                maxMessageSize = size
+            case "--stdio":
+                continue // what editors pass by habit; stdio is the only transport here
+            default:
+                return Usage.fail("serve: unknown option '\(argument)'"
+                    + Usage.suggestion(for: name, among: ["--clientProcessId", "--max-message-size", "--stdio"]))
+            }
+        }
+
+        // A peer that went away must not kill us with SIGPIPE: a failed write ends the session instead.
+        signal(SIGPIPE, SIG_IGN)
+        // Keep the real stdout for the protocol and point fd 1 at stderr, so that a stray print
+        // from anywhere in the process cannot corrupt the stream.
+        let protocolOutput = dup(STDOUT_FILENO)
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+
+        let channel = FileDescriptorChannel(input: STDIN_FILENO, output: protocolOutput)
+        let exitNow: @Sendable (Int32) -> Void = { code in
+            channel.flush()
+            _exit(code)
+        }
+        let server = BraidServer(hooks: .init(
+            exit: exitNow,
+            watchClientProcess: { pid in ProcessWatcher.watch(pid) { exitNow(1) } },
+            log: { FileDescriptorOutput.standardError.write("braid serve: \($0)\n") }))
+        if let clientProcessID {
+            ProcessWatcher.watch(clientProcessID) { exitNow(1) }
+        }
+        let connection = Connection(channel: channel, handlers: server.makeHandlers(),
+            options: .init(maxMessageSize: maxMessageSize, log: { FileDescriptorOutput.standardError.write("braid serve: \($0)\n") }))
+        await connection.run()
+        // End of input: LSP's rule for `exit` applies (0 after `shutdown`, 1 without).
+        exitNow(server.lifecycle.exitCode)
+        return server.lifecycle.exitCode
+    }
+
+    /// `--name=value` → ("--name", "value"); `--name` → ("--name", nil).
+    static func splitOption(_ argument: String) -> (String, String?) {
+        guard argument.hasPrefix("--"), let eq = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<eq]), String(argument[argument.index(after: eq)...]))
+    }
+}

@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The CLI's help text and its one-line errors.
+enum Usage {
+    static let commands = ["serve", "call", "version", "help"]
+
+    static let text = """
+        usage: braid <command> [options]
+
+        commands:
+          serve [--clientProcessId PID] [--max-message-size BYTES]
+                                 speak JSON-RPC on stdin/stdout (what editors start)
+          call METHOD [JSON]     start a server, send one request, print its result as JSON
+          version                print the version
+          help                   print this text
+
+        exit codes: 0 success, 1 the request failed, 2 usage error
+        """
+
+    /// Prints `braid: message` on stderr and returns the usage-error exit code.
+    static func fail(_ message: String, code: Int32 = 2) -> Int32 {
+        FileDescriptorOutput.standardError.write("braid: \(message)\n")
+        return code
+    }
+
+    /// " (did you mean 'x'?)" for a near miss, or "".
+    static func suggestion(for word: String, among candidates: [String]) -> String {
+        let ranked = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
+        guard let (best, distance) = ranked, distance <= (best.count >= 4 ? 2 : 1) else { return "" }
+        return " (did you mean '\(best)'?)"
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+/// Unbuffered writes to a descriptor, so nothing waits in a stdio buffer when the process `_Exit`s.
+struct FileDescriptorOutput {
+    let fd: Int32
+    static let standardError = FileDescriptorOutput(fd: 2)
+
+    func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+}

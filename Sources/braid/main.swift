@@ -1,0 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BraidCore
+
+/// Entry point: `braid <command> [args]`. Each command is its own type; this file only routes.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let exitCode: Int32
+switch arguments.first {
+case "serve"?:
+    exitCode = await ServeCommand.run(Array(arguments.dropFirst()))
+case "call"?:
+    exitCode = await CallCommand.run(Array(arguments.dropFirst()))
+case "--version"?, "version"?:
+    print("\(BraidVersion.name) \(BraidVersion.current)")
+    exitCode = 0
+case "--help"?, "-h"?, "help"?, nil:
+    print(Usage.text)
+    exitCode = arguments.isEmpty ? 2 : 0
+case let command?:
+    exitCode = Usage.fail("unknown command '\(command)'" + Usage.suggestion(for: command, among: Usage.commands))
+}
+exit(exitCode)

@@ -1,0 +1,73 @@
+import BraidServer
+import Foundation
+import JSONRPC
+import Synchronization
+import TestSupport
+
+/// A `BraidServer` on an in-memory connection, with its hooks recorded instead of acted on.
+final class ServerHarness: Sendable {
+    let server: BraidServer
+    let peer: MemoryPeer
+    let connection: Connection
+    private let clientEnd: MemoryChannel
+    private let running: Task<Void, Never>
+
+    init() {
+        let (serverEnd, clientEnd) = MemoryChannel.pair()
+        self.clientEnd = clientEnd
+        let box = HookBox()
+        server = BraidServer(hooks: .init(exit: { box.exit($0) }, watchClientProcess: { box.watch($0) }))
+        connection = Connection(channel: serverEnd, handlers: server.makeHandlers())
+        let connection = self.connection
+        running = Task { await connection.run() }
+        peer = MemoryPeer(clientEnd)
+        hooks = box
+    }
+
+    let hooks: HookBox
+
+    func request(_ id: Int, _ method: String, _ params: JSONValue? = nil) async -> JSONValue? {
+        peer.send(Frames.request(id, method, params))
+        return await nextWithID()
+    }
+
+    func notify(_ method: String, _ params: JSONValue? = nil) {
+        peer.send(Frames.notification(method, params))
+    }
+
+    /// Skips notifications, which are kept for `nextNotification`.
+    func nextWithID() async -> JSONValue? {
+        while let message = await peer.next() {
+            if message["id"] != nil { return message }
+            notifications.withLock { $0.append(message) }
+        }
+        return nil
+    }
+
+    let notifications = Mutex<[JSONValue]>([])
+
+    func nextNotification() async -> JSONValue? {
+        if let queued = notifications.withLock({ queue -> JSONValue? in queue.isEmpty ? nil : queue.removeFirst() }) { return queued }
+        return await peer.next()
+    }
+
+    @discardableResult
+    func initialize(_ params: JSONValue = ["processId": .null, "capabilities": [:]]) async -> JSONValue? {
+        let reply = await request(1, "initialize", params)
+        notify("initialized", [:])
+        return reply
+    }
+
+    func finish() async {
+        clientEnd.closeOutput()
+        await running.value
+    }
+}
+
+/// What the server asked its host to do.
+final class HookBox: Sendable {
+    let exits = Mutex<[Int32]>([])
+    let watched = Mutex<[Int32]>([])
+    func exit(_ code: Int32) { exits.withLock { $0.append(code) } }
+    func watch(_ pid: Int32) { watched.withLock { $0.append(pid) } }
+}
