@@ -42,6 +42,9 @@ public final class BraidServer: Sendable {
     private let hooks: Hooks
     private let trace = Mutex(TraceValue.off)
     private let pingNonce = Atomic<Int>(0)
+    private let initializedReceived = Atomic<Bool>(false)
+    /// The `processId` of an `initialize` whose answer is not written yet (watched once it is).
+    private let pendingClientProcess = Mutex<Int32?>(nil)
 
     public init(hooks: Hooks) {
         self.hooks = hooks
@@ -53,18 +56,12 @@ public final class BraidServer: Sendable {
     public func makeHandlers() -> HandlerTable {
         var table = HandlerTable()
         table.admission = { [lifecycle] method, isRequest in lifecycle.admit(method: method, isRequest: isRequest) }
+        table.onAnswer = { [self] record, connection in answered(record, connection) }
 
-        table.onRequest(InitializeRequest.method, ordering: .ordered) { [self] params, context in
-            let decoded: InitializeRequest.Params
-            do {
-                decoded = try ParamsCoding.decode(InitializeRequest.Params.self, from: params, positional: [])
-            } catch {
-                lifecycle.initializeFailed()
-                throw error
-            }
-            return try JSONParser.parse(ParamsCoding.encode(initialize(decoded)))
-        }
-        table.on(InitializedNotification.self) { _, connection in
+        table.on(InitializeRequest.self, ordering: .ordered) { [self] params, _ in initialize(params) }
+        table.on(InitializedNotification.self) { [self] _, connection in
+            // Once per session, however often a client repeats it.
+            guard !initializedReceived.exchange(true, ordering: .relaxed) else { return }
             connection.notify(LogMessageNotification.self, .init(type: .info,
                 message: "\(BraidVersion.name) \(BraidVersion.current) ready (pid \(getpid()))"))
         }
@@ -72,19 +69,44 @@ public final class BraidServer: Sendable {
         table.on(ExitNotification.self) { [self] _, _ in hooks.exit(lifecycle.exitCode) }
         table.on(SetTraceNotification.self) { [self] params, _ in trace.withLock { $0 = params.value } }
 
-        table.on(VersionRequest.self, traced(VersionRequest.self) { _, _ in
+        table.on(VersionRequest.self) { _, _ in
             VersionRequest.Result(name: BraidVersion.name, version: BraidVersion.current,
                                   protocolVersion: BraidVersion.protocolVersion)
-        })
-        table.on(PingRequest.self, traced(PingRequest.self) { [self] params, context in
-            try await ping(params, context)
-        })
+        }
+        // Untyped so that the client's answer is returned exactly as it was written.
+        table.onRequest(PingRequest.method) { [self] params, context in
+            let decoded = try ParamsCoding.decode(PingRequest.Params.self, from: params, positional: PingRequest.positionalParameters)
+            return try await ping(decoded, context)
+        }
         return table
+    }
+
+    /// After each answer: undo a failed `initialize`, watch the client once `initialize` succeeded,
+    /// and trace.
+    private func answered(_ record: AnswerRecord, _ connection: Connection) {
+        if record.method == InitializeRequest.method {
+            if record.error != nil {
+                if record.error?.code != .invalidRequest { lifecycle.initializeFailed() }
+            } else if let pid = pendingClientProcess.withLock({ pid -> Int32? in defer { pid = nil }; return pid }) {
+                hooks.watchClientProcess(pid)
+            }
+        }
+        let level = traceValue
+        guard level != .off else { return }
+        let millis = Double(record.elapsed.components.seconds) * 1000 + Double(record.elapsed.components.attoseconds) / 1e15
+        let outcome = record.error.map { " with error \($0.code.rawValue)" } ?? ""
+        var verbose: String?
+        if level == .verbose {
+            verbose = "Params: " + (record.params.map { $0.description } ?? "none")
+        }
+        connection.notify(LogTraceNotification.self, .init(
+            message: "Received request '\(record.method) - (\(record.id))'; answered in \(String(format: "%.3f", millis)) ms\(outcome).",
+            verbose: verbose))
     }
 
     private func initialize(_ params: InitializeRequest.Params) -> InitializeRequest.Result {
         if let trace = params.trace { self.trace.withLock { $0 = trace } }
-        if let pid = params.processId, pid > 0, pid <= Int(Int32.max) { hooks.watchClientProcess(Int32(pid)) }
+        if let pid = params.processId, pid > 0, pid <= Int(Int32.max) { pendingClientProcess.withLock { $0 = Int32(pid) } }
         return InitializeRequest.Result(
             capabilities: ServerCapabilities(
                 protocolVersion: BraidVersion.protocolVersion,
@@ -95,7 +117,7 @@ public final class BraidServer: Sendable {
             serverInfo: ServerInfo(name: BraidVersion.name, version: BraidVersion.current))
     }
 
-    private func ping(_ params: PingRequest.Params, _ context: RequestContext) async throws -> PingRequest.Result {
+    private func ping(_ params: PingRequest.Params, _ context: RequestContext) async throws -> JSONValue {
         if let delay = params.delayMs {
             guard (0...PingRequest.maxDelayMs).contains(delay) else {
                 throw ResponseError.invalidParams("'delayMs' must be between 0 and \(PingRequest.maxDelayMs)")
@@ -113,30 +135,8 @@ public final class BraidServer: Sendable {
                                     data: error.json)
             }
         }
-        return PingRequest.Result(pong: true, client: client)
-    }
-
-    /// Wraps a handler so that, while tracing is on, each answer is reported with `$/logTrace`.
-    private func traced<R: RequestType>(_ type: R.Type,
-                                        _ body: @escaping @Sendable (R.Params, RequestContext) async throws -> R.Result)
-        -> @Sendable (R.Params, RequestContext) async throws -> R.Result
-    {
-        { [self] params, context in
-            let level = traceValue
-            guard level != .off else { return try await body(params, context) }
-            let started = ContinuousClock.now
-            let outcome: Result<R.Result, any Error>
-            do { outcome = .success(try await body(params, context)) } catch { outcome = .failure(error) }
-            let elapsed = ContinuousClock.now - started
-            let millis = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
-            var verbose: String?
-            if level == .verbose, let encoded = try? ParamsCoding.encode(params) {
-                verbose = "Params: " + String(decoding: encoded, as: UTF8.self)
-            }
-            context.connection.notify(LogTraceNotification.self, .init(
-                message: "Received request '\(R.method) - (\(context.id))'; answered in \(String(format: "%.3f", millis)) ms.",
-                verbose: verbose))
-            return try outcome.get()
-        }
+        var result: [String: JSONValue] = ["pong": true]
+        if let client { result["client"] = client }
+        return .object(result)
     }
 }

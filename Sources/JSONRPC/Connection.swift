@@ -32,8 +32,11 @@ public actor Connection {
     private struct Inflight {
         let task: Task<Void, Never>
         let sink: Sink
-        let ordering: Ordering
-        var started: Bool
+        let method: String
+        let params: JSONValue?
+        let arrived: ContinuousClock.Instant
+        /// False while an ordered request waits for its turn.
+        var running: Bool
     }
 
     public nonisolated let channel: any ByteChannel
@@ -97,6 +100,8 @@ public actor Connection {
             handle(message, sink: .single)
         case .invalid(let id, let error):
             writeBody(OutboundMessage.error(id: id, error))
+        case .malformedResponse(let reason):
+            options.log?("dropped a response: \(reason)")
         case .batch(let elements):
             let reply = BatchReply()
             for element in elements {
@@ -109,6 +114,8 @@ public actor Connection {
                     }
                 case .invalid(let id, let error):
                     reply.fill(reply.reserve(), OutboundMessage.error(id: id, error))
+                case .malformedResponse(let reason):
+                    options.log?("dropped a response in a batch: \(reason)")
                 }
             }
             reply.seal()
@@ -144,24 +151,28 @@ public actor Connection {
                 }
             }
         case .request(let id, let method, let params):
+            let arrived = ContinuousClock.now
+            func refuse(_ error: ResponseError) {
+                answer(sink, OutboundMessage.error(id: id, error))
+                observe(AnswerRecord(method: method, id: id, params: params, error: error, elapsed: ContinuousClock.now - arrived))
+            }
             if inflight[id] != nil {
-                answer(sink, OutboundMessage.error(id: id,
-                    ResponseError(.invalidRequest, "invalid request: id \(id) is already in use by a request in flight")))
+                refuse(ResponseError(.invalidRequest, "invalid request: id \(id) is already in use by a request in flight"))
                 return
             }
             if let admission = handlers.admission {
                 switch admission(method, true) {
                 case .accept: break
                 case .reject(let error):
-                    answer(sink, OutboundMessage.error(id: id, error))
+                    refuse(error)
                     return
                 case .drop:
-                    answer(sink, OutboundMessage.error(id: id, ResponseError(.invalidRequest, "invalid request: \(method) is not accepted now")))
+                    refuse(ResponseError(.invalidRequest, "invalid request: \(method) is not accepted now"))
                     return
                 }
             }
             guard let entry = handlers.requests[method] else {
-                answer(sink, OutboundMessage.error(id: id, .methodNotFound(method)))
+                refuse(.methodNotFound(method))
                 return
             }
             let context = RequestContext(id: id, method: method, connection: self)
@@ -184,7 +195,8 @@ public actor Connection {
                 }
                 lastOrdered = task
             }
-            inflight[id] = Inflight(task: task, sink: sink, ordering: entry.ordering, started: entry.ordering == .concurrent)
+            inflight[id] = Inflight(task: task, sink: sink, method: method, params: params, arrived: arrived,
+                                    running: entry.ordering == .concurrent)
         }
     }
 
@@ -205,16 +217,25 @@ public actor Connection {
     /// An ordered request reaching its turn: false if it was already answered (cancelled while queued).
     private func begin(_ id: RequestID) -> Bool {
         guard inflight[id] != nil else { return false }
-        inflight[id]?.started = true
+        inflight[id]?.running = true
         return true
     }
 
     private func complete(_ id: RequestID, _ outcome: Result<[UInt8], ResponseError>) {
         guard let entry = inflight.removeValue(forKey: id) else { return }
+        var failure: ResponseError?
         switch outcome {
         case .success(let result): answer(entry.sink, OutboundMessage.response(id: id, result: result))
-        case .failure(let error): answer(entry.sink, OutboundMessage.error(id: id, error))
+        case .failure(let error):
+            failure = error
+            answer(entry.sink, OutboundMessage.error(id: id, error))
         }
+        observe(AnswerRecord(method: entry.method, id: id, params: entry.params, error: failure,
+                             elapsed: ContinuousClock.now - entry.arrived))
+    }
+
+    private func observe(_ record: AnswerRecord) {
+        handlers.onAnswer?(record, self)
     }
 
     private func cancelIncoming(_ idValue: JSONValue?) {
@@ -226,7 +247,7 @@ public actor Connection {
         }
         guard let entry = inflight[id] else { return }
         entry.task.cancel()
-        if !entry.started {
+        if !entry.running {
             // Queued behind ordered work: answer now rather than after the queue drains.
             complete(id, .failure(.cancelled))
         }
@@ -272,6 +293,8 @@ public actor Connection {
     public func send<R: RequestType>(_ type: R.Type, _ params: R.Params) async throws -> R.Result {
         let encodedParams: JSONValue? = R.Params.self == NoParams.self ? nil : try JSONParser.parse(ParamsCoding.encode(params))
         let result = try await sendRequest(R.method, params: encodedParams)
+        // A JSONValue result is returned as received, numbers exact.
+        if R.Result.self == JSONValue.self, let exact = result as? R.Result { return exact }
         return try JSONDecoder().decode(R.Result.self, from: Data(JSONWriter.encode(result)))
     }
 

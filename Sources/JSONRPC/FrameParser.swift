@@ -99,7 +99,19 @@ public struct FrameParser: Sendable {
                 return .error(resync("header longer than \(maxHeaderSize) bytes"))
             }
             switch parseHeader(start..<headerEnd) {
-            case .failure(let message):
+            case .failure(let message, let line?):
+                // Resume after the defective line: a later line may be the next frame's header
+                // (garbage glued before it), but nothing before it can be.
+                start = line
+                return .error(resync(message))
+            case .failure(let message, nil):
+                // No line is to blame: a header may be glued after garbage inside the block;
+                // otherwise drop the block, and its body, up to the next header.
+                if headerEnd > start + 1, let glued = markerPosition(in: (start + 1)..<headerEnd) {
+                    start = glued - 1
+                } else {
+                    start = headerEnd + 3
+                }
                 return .error(resync(message))
             case .success(let length):
                 start = headerEnd + 4
@@ -129,7 +141,18 @@ public struct FrameParser: Sendable {
 
     private enum HeaderResult {
         case success(Int)
-        case failure(String)
+        /// The message, and where the defective line starts (nil: no single line is to blame).
+        case failure(String, line: Int?)
+    }
+
+    /// RFC 9110's token characters, which a header name consists of.
+    private static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
     }
 
     private func parseHeader(_ range: Range<Int>) -> HeaderResult {
@@ -142,25 +165,27 @@ public struct FrameParser: Sendable {
                 lineEnd += 1
             }
             guard let colon = buffer[lineStart..<lineEnd].firstIndex(of: UInt8(ascii: ":")) else {
-                return .failure("malformed header line (no ':')")
+                return .failure("malformed header line (no ':')", line: lineStart)
             }
-            let name = String(decoding: buffer[lineStart..<colon], as: UTF8.self)
-                .trimmingSpaces().lowercased()
-            if name == "content-length" {
+            let name = String(decoding: buffer[lineStart..<colon], as: UTF8.self).trimmingSpaces()
+            guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
+                return .failure("malformed header name", line: lineStart)
+            }
+            if name.lowercased() == "content-length" {
                 let value = String(decoding: buffer[(colon + 1)..<lineEnd], as: UTF8.self).trimmingSpaces()
                 guard !value.isEmpty, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                    return .failure("invalid Content-Length value")
+                    return .failure("invalid Content-Length value", line: lineStart)
                 }
                 guard let parsed = Int(value) else {
-                    return .failure("Content-Length too large to represent")
+                    return .failure("Content-Length too large to represent", line: lineStart)
                 }
-                if let length, length != parsed { return .failure("conflicting Content-Length headers") }
+                if let length, length != parsed { return .failure("conflicting Content-Length headers", line: lineStart) }
                 length = parsed
             }
             // Content-Type (and any other header) is accepted and ignored: the body is always UTF-8 JSON.
             lineStart = lineEnd + 2
         }
-        guard let length else { return .failure("header has no Content-Length") }
+        guard let length else { return .failure("header has no Content-Length", line: nil) }
         return .success(length)
     }
 
@@ -177,9 +202,19 @@ public struct FrameParser: Sendable {
     /// Moves `start` to the next `Content-Length` (any case) at or after `from`: true if found.
     /// Otherwise drops all but a tail that may be the marker's beginning split across reads.
     private mutating func skipToMarker(from: Int) -> Bool {
+        if let found = markerPosition(in: from..<buffer.count) {
+            start = found
+            return true
+        }
+        start = max(from, buffer.count - (Self.marker.count - 1))
+        return false
+    }
+
+    /// Where a whole `Content-Length` (any case) starts within `range`, if anywhere.
+    private func markerPosition(in range: Range<Int>) -> Int? {
         let marker = Self.marker
-        let limit = buffer.count - marker.count
-        var i = from
+        let limit = min(range.upperBound, buffer.count) - marker.count
+        var i = range.lowerBound
         while i <= limit {
             if buffer[i] | 0x20 == marker[0] {
                 var matches = true
@@ -187,15 +222,11 @@ public struct FrameParser: Sendable {
                     matches = false
                     break
                 }
-                if matches {
-                    start = i
-                    return true
-                }
+                if matches { return i }
             }
             i += 1
         }
-        start = max(from, buffer.count - (marker.count - 1))
-        return false
+        return nil
     }
 }
 

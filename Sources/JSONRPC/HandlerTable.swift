@@ -39,6 +39,17 @@ public struct RequestContext: Sendable {
     public let connection: Connection
 }
 
+/// One answered request, as `HandlerTable.onAnswer` sees it.
+public struct AnswerRecord: Sendable {
+    public let method: String
+    public let id: RequestID
+    public let params: JSONValue?
+    /// Nil when the request succeeded.
+    public let error: ResponseError?
+    /// From arrival to answer.
+    public let elapsed: Duration
+}
+
 /// Whether a message may run beside others.
 public enum Ordering: Sendable {
     /// Runs after every ordered message that arrived before it has finished: for state changes.
@@ -77,6 +88,10 @@ public struct HandlerTable: Sendable {
 
     /// Consulted for every request and notification, in arrival order (LSP's lifecycle lives here).
     public var admission: (@Sendable (_ method: String, _ isRequest: Bool) -> Admission)?
+
+    /// Told of every answer after it was written, refusals included: for tracing, and for state
+    /// that depends on how a request ended (a failed `initialize`).
+    public var onAnswer: (@Sendable (AnswerRecord, Connection) -> Void)?
 
     public init() {}
 
@@ -144,7 +159,21 @@ public enum ParamsCoding {
         do {
             return try JSONDecoder().decode(T.self, from: Data(JSONWriter.encode(value)))
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let field = firstNonInteger(in: value) {
+                // Foundation reports a fraction or an out-of-range number given for an integer
+                // without a path; name the likely field rather than saying "not valid JSON".
+                throw ResponseError.invalidParams("'\(field)' must be an integer")
+            }
             throw ResponseError.invalidParams(describe(error))
+        }
+    }
+
+    /// The first top-level member holding a number that is not an integer of 64 bits.
+    static func firstNonInteger(in value: JSONValue) -> String? {
+        guard case .object(let members) = value else { return nil }
+        return members.keys.sorted().first { key in
+            if case .number(let n)? = members[key] { return Int(n.text) == nil }
+            return false
         }
     }
 

@@ -34,10 +34,13 @@ public enum Inbound: Sendable {
     case invalid(id: RequestID?, error: ResponseError)
     /// A JSON-RPC batch: its elements, in order; answered with one array.
     case batch([BatchElement])
+    /// A response that is not valid: JSON-RPC never answers a response, so it is only logged.
+    case malformedResponse(String)
 
     public enum BatchElement: Sendable {
         case message(Message)
         case invalid(id: RequestID?, error: ResponseError)
+        case malformedResponse(String)
     }
 
     /// Classifies a frame's body. Never throws: every defect becomes the error the peer should get.
@@ -55,12 +58,14 @@ public enum Inbound: Sendable {
             return .batch(elements.map { element in
                 switch decodeMessage(element) {
                 case .success(let m): return .message(m)
+                case .failure(let f) where f.isResponse: return .malformedResponse(f.error.message)
                 case .failure(let f): return .invalid(id: f.id, error: f.error)
                 }
             })
         }
         switch decodeMessage(value) {
         case .success(let m): return .message(m)
+        case .failure(let f) where f.isResponse: return .malformedResponse(f.error.message)
         case .failure(let f): return .invalid(id: f.id, error: f.error)
         }
     }
@@ -68,6 +73,7 @@ public enum Inbound: Sendable {
     struct Failure: Error {
         let id: RequestID?
         let error: ResponseError
+        var isResponse = false
     }
 
     static func decodeMessage(_ value: JSONValue) -> Result<Message, Failure> {
@@ -101,11 +107,15 @@ public enum Inbound: Sendable {
             return .success(.notification(method: method, params: params))
         }
         if let error = members["error"] {
-            guard let decoded = ResponseError(json: error) else { return invalid("\"error\" must have an integer \"code\"") }
+            guard let decoded = ResponseError(json: error) else {
+                return .failure(Failure(id: id, error: ResponseError(.invalidRequest, "malformed response: \"error\" must have an integer \"code\""), isResponse: true))
+            }
             return .success(.response(id: id, result: .failure(decoded)))
         }
         if let result = members["result"] {
-            guard id != nil else { return invalid("a response needs an \"id\"") }
+            guard id != nil else {
+                return .failure(Failure(id: nil, error: ResponseError(.invalidRequest, "malformed response: a response needs an \"id\""), isResponse: true))
+            }
             return .success(.response(id: id, result: .success(result)))
         }
         return invalid("neither \"method\" nor \"result\" nor \"error\" is present")

@@ -37,7 +37,7 @@ import TestSupport
     static func answers(to inbound: Inbound) -> [JSONValue] {
         switch inbound {
         case .message(.request(let id, _, _)): return [["id": id.json, "result": "ok"]]
-        case .message: return []
+        case .message, .malformedResponse: return []
         case .invalid(let id, let failure): return [Self.error(id, failure)]
         case .batch(let elements):
             return elements.contains { if case .message(.request) = $0 { true } else if case .invalid = $0 { true } else { false } } ? [["batch": true]] : []
