@@ -1,4 +1,5 @@
-/// A framing defect, reported once per episode; the parser has already resynchronised past it.
+/// A framing defect: one per rejected header. Bytes dropped while looking for the next header
+/// are not reported again; the parser has already resynchronised past the defect.
 public struct FramingError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// A header block without a usable `Content-Length`, or with a malformed line.
@@ -192,7 +193,7 @@ public struct FrameParser: Sendable {
     private static let marker = Array("content-length".utf8)
 
     /// Drops the defective header's first byte and everything up to the next plausible header (a
-    /// `Content-Length`); errors are not reported again until a frame has been found.
+    /// `Content-Length`); the bytes dropped on the way are not reported.
     private mutating func resync(_ message: String) -> FramingError {
         start += 1
         resyncing = !skipToMarker(from: start)

@@ -159,22 +159,34 @@ public enum ParamsCoding {
         do {
             return try JSONDecoder().decode(T.self, from: Data(JSONWriter.encode(value)))
         } catch let error as DecodingError {
-            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let field = firstNonInteger(in: value) {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               let field = nonIntegerField(in: value, decoding: T.self) {
                 // Foundation reports a fraction or an out-of-range number given for an integer
-                // without a path; name the likely field rather than saying "not valid JSON".
+                // without a path; name the field rather than saying "not valid JSON".
                 throw ResponseError.invalidParams("'\(field)' must be an integer")
             }
             throw ResponseError.invalidParams(describe(error))
         }
     }
 
-    /// The first top-level member holding a number that is not an integer of 64 bits.
-    static func firstNonInteger(in value: JSONValue) -> String? {
+    /// The top-level member whose non-integer number the decoder rejected: the one that, set to
+    /// 0, makes that failure go away.
+    static func nonIntegerField<T: Decodable>(in value: JSONValue, decoding type: T.Type) -> String? {
         guard case .object(let members) = value else { return nil }
-        return members.keys.sorted().first { key in
-            if case .number(let n)? = members[key] { return Int(n.text) == nil }
-            return false
+        for key in members.keys.sorted() {
+            guard case .number(let n)? = members[key], Int(n.text) == nil else { continue }
+            var patched = members
+            patched[key] = .number(JSONNumber(0))
+            do {
+                _ = try JSONDecoder().decode(T.self, from: Data(JSONWriter.encode(.object(patched))))
+                return key
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                continue
+            } catch {
+                return key
+            }
         }
+        return nil
     }
 
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {

@@ -1,10 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BraidCore
 
 /// The CLI's help text and its one-line errors.
 enum Usage {
-    static let commands = ["serve", "call", "version", "help"]
+    static let commands = ["serve", "call", "init", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -13,6 +14,8 @@ enum Usage {
           serve [--clientProcessId PID] [--max-message-size BYTES]
                                  speak JSON-RPC on stdin/stdout (what editors start)
           call METHOD [JSON]     start a server, send one request, print its result as JSON
+          init [--test CMD] [--agent NAME]
+                                 set Braid up in this repository (.braid/config.json, the board)
           version                print the version
           help                   print this text
 
@@ -27,24 +30,9 @@ enum Usage {
 
     /// " (did you mean 'x'?)" for a near miss, or "".
     static func suggestion(for word: String, among candidates: [String]) -> String {
-        let ranked = candidates.map { ($0, editDistance(word, $0)) }.min { $0.1 < $1.1 }
+        let ranked = candidates.map { ($0, Similarity.editDistance(word, $0)) }.min { $0.1 < $1.1 }
         guard let (best, distance) = ranked, distance <= (best.count >= 4 ? 2 : 1) else { return "" }
         return " (did you mean '\(best)'?)"
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
 

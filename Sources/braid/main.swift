@@ -11,6 +11,8 @@ case "serve"?:
     exitCode = await ServeCommand.run(Array(arguments.dropFirst()))
 case "call"?:
     exitCode = await CallCommand.run(Array(arguments.dropFirst()))
+case "init"?:
+    exitCode = InitCommand.run(Array(arguments.dropFirst()))
 case "--version"?, "version"?:
     print("\(BraidVersion.name) \(BraidVersion.current)")
     exitCode = 0

@@ -53,6 +53,9 @@ struct Sum: RequestType {
             #expect(missing?["error"]?["message"] == "invalid params: missing field 'b'")
             peer.send(Frames.request(2, "sum", ["a": 2, "b": "x"]))
             #expect(await peer.next()?["error"]?["message"] == "invalid params: 'b' must be an integer")
+            // A fraction for an integer names the field, not another member that merely holds one.
+            peer.send(raw: #"{"jsonrpc":"2.0","id":3,"method":"sum","params":{"a":1,"aaa":0.5,"b":1.5}}"#)
+            #expect(await peer.next()?["error"]?["message"] == "invalid params: 'b' must be an integer")
         }
     }
 

@@ -12,10 +12,15 @@ public enum CommandRunner {
         public let stderr: String
     }
 
-    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> Outcome {
+    public static func run(_ executable: String, _ arguments: [String], stdin: String? = nil,
+                           directory: URL? = nil, environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,5 +1,5 @@
 import Testing
-@testable import JSONRPC
+@testable import JSON
 
 @Suite struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {

@@ -1,0 +1,68 @@
+/// Everything `.braid/config.json` can say; every field has a default, so `{}` is a valid config.
+///
+/// The README's "Configuration" section documents each field; `ConfigFile` reads and writes it.
+public struct BraidConfig: Sendable, Equatable {
+    /// The Markdown board, relative to the repository root.
+    public var board = "BOARD.md"
+    /// The branch task worktrees start from and the merge queue lands on.
+    public var baseBranch = "main"
+    /// Agent sessions running at once.
+    public var maxSessions = 3
+    /// Failed tries after the first before a task is escalated (2 = three tries in all).
+    public var maxRetries = 2
+    /// The agent a task runs with when it names none.
+    public var defaultAgent = "script"
+    /// Agents to try, in order, when one reports a rate limit or an exhausted quota.
+    public var fallback: [String] = []
+    /// Per-agent overrides of the built-in profiles, or new `command` profiles.
+    public var agents: [String: AgentProfileConfig] = [:]
+    /// The gate: ordered steps, all of which must pass for a task to be done.
+    public var gate: [GateStepConfig] = []
+    /// Time limit of one gate step, when the step sets none.
+    public var stepTimeoutSeconds = 1800
+    /// Wall-time limit of one agent session.
+    public var sessionTimeoutSeconds = 3600
+    /// Where task worktrees are created, relative to the repository root.
+    public var worktreeRoot = ".braid/worktrees"
+    /// Directories of the main checkout symlinked into each worktree (e.g. `node_modules`).
+    public var symlink: [String] = []
+    /// Files of the main checkout copied into each worktree (e.g. `.env`).
+    public var copy: [String] = []
+
+    public init() {}
+}
+
+/// How to run one agent; fields left out keep the built-in profile's values.
+public struct AgentProfileConfig: Sendable, Equatable {
+    /// The argv template (`{prompt}`, `{prompt_file}`, `{worktree}`, `{task_id}` are filled in).
+    public var command: [String]?
+    /// Extra arguments appended to the profile's own.
+    public var extraArguments: [String] = []
+    /// Environment variables added for the agent.
+    public var environment: [String: String] = [:]
+
+    public init(command: [String]? = nil, extraArguments: [String] = [], environment: [String: String] = [:]) {
+        self.command = command
+        self.extraArguments = extraArguments
+        self.environment = environment
+    }
+}
+
+/// One gate step: an argv array, or a shell string only when the step says `shell: true`.
+public struct GateStepConfig: Sendable, Equatable {
+    public enum Command: Sendable, Equatable {
+        case argv([String])
+        case shell(String)
+    }
+
+    public var name: String
+    public var command: Command
+    /// Overrides `stepTimeoutSeconds`.
+    public var timeoutSeconds: Int?
+
+    public init(name: String, command: Command, timeoutSeconds: Int? = nil) {
+        self.name = name
+        self.command = command
+        self.timeoutSeconds = timeoutSeconds
+    }
+}

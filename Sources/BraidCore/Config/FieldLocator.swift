@@ -1,0 +1,59 @@
+/// Finds the line a field of a JSON text is on, for error messages.
+///
+/// It follows the path key by key through the text (each key searched after the previous one),
+/// which is exact for the configs people write and never worse than the line of the parent.
+struct FieldLocator {
+    let bytes: [UInt8]
+
+    static func display(_ path: [String]) -> String {
+        path.reduce(into: "") { out, part in
+            if part.hasPrefix("[") || out.isEmpty { out += part } else { out += "." + part }
+        }
+    }
+
+    func line(of path: [String]) -> Int? {
+        var offset = 0
+        var found: Int?
+        for part in path where !part.hasPrefix("[") {
+            let needle = Array("\"\(part)\"".utf8)
+            guard let at = Self.find(needle, in: bytes, from: offset) else { break }
+            found = at
+            offset = at + needle.count
+        }
+        return found.map { Self.line(ofOffset: $0, in: bytes) } ?? (path.isEmpty ? 1 : nil)
+    }
+
+    static func line(ofOffset offset: Int, in bytes: [UInt8]) -> Int {
+        var line = 1
+        for b in bytes.prefix(offset) where b == 0x0A { line += 1 }
+        return line
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        var i = start
+        while i + needle.count <= haystack.count {
+            if haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle { return i }
+            i += 1
+        }
+        return nil
+    }
+}
+
+/// How alike two words are, for "did you mean" hints.
+public enum Similarity {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

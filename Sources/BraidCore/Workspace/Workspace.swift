@@ -1,0 +1,145 @@
+import Foundation
+
+/// A repository Braid works in: where its files are, and `braid init`.
+public struct Workspace: Sendable {
+    /// The repository's top folder (the main checkout).
+    public let root: URL
+
+    public init(root: URL) {
+        self.root = root.standardizedFileURL
+    }
+
+    public var braidDirectory: URL { root.appendingPathComponent(".braid") }
+    public var configURL: URL { root.appendingPathComponent(ConfigFile.relativePath) }
+    public var stateDirectory: URL { braidDirectory.appendingPathComponent("state") }
+    public var boardLockURL: URL { stateDirectory.appendingPathComponent("board.lock") }
+
+    public func boardURL(_ config: BraidConfig) -> URL { root.appendingPathComponent(config.board) }
+    public func worktreeRoot(_ config: BraidConfig) -> URL { root.appendingPathComponent(config.worktreeRoot) }
+
+    public enum LocateError: Error, CustomStringConvertible {
+        case notARepository(String)
+        case notInitialized(String)
+
+        public var description: String {
+            switch self {
+            case .notARepository(let path): return "\(path) is not inside a git repository (run 'git init' first)"
+            case .notInitialized(let path): return "\(path) has no \(ConfigFile.relativePath) (run 'braid init' first)"
+            }
+        }
+    }
+
+    /// The repository containing `directory`: the nearest folder upwards with a `.git` entry.
+    /// A linked worktree's `.git` is a file; its main checkout is still what Braid works in, so a
+    /// task worktree under `.braid/worktrees` resolves to the repository that owns it.
+    public static func locate(from directory: URL) throws -> Workspace {
+        var current = directory.standardizedFileURL
+        while true {
+            let dotGit = current.appendingPathComponent(".git")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isDirectory) {
+                if !isDirectory.boolValue, let owner = owningCheckout(ofWorktreeGitFile: dotGit) {
+                    return Workspace(root: owner)
+                }
+                return Workspace(root: current)
+            }
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { throw LocateError.notARepository(directory.path) }
+            current = parent
+        }
+    }
+
+    /// `gitdir: /repo/.git/worktrees/name` → `/repo`.
+    private static func owningCheckout(ofWorktreeGitFile file: URL) -> URL? {
+        guard let text = try? String(contentsOf: file, encoding: .utf8),
+              let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("gitdir:") }) else { return nil }
+        let gitdir = URL(fileURLWithPath: line.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespaces))
+        let parts = gitdir.pathComponents
+        guard let i = parts.lastIndex(of: ".git"), i + 1 < parts.count, parts[i + 1] == "worktrees" else { return nil }
+        return URL(fileURLWithPath: NSString.path(withComponents: Array(parts[..<i])))
+    }
+
+    public func loadConfig() throws -> BraidConfig {
+        guard FileManager.default.fileExists(atPath: configURL.path) else { throw LocateError.notInitialized(root.path) }
+        return try ConfigFile.load(from: configURL)
+    }
+
+    /// What `braid init` did, for its report.
+    public struct InitReport: Sendable {
+        public var createdConfig: Bool
+        public var createdBoard: Bool
+        public var detection: ProjectDetector.Detection?
+        public var config: BraidConfig
+    }
+
+    /// The board `braid init` writes when there is none.
+    public static let emptyBoard = """
+        # Board
+
+        ## Todo
+
+        ## In Progress
+
+        ## Review
+
+        ## Blocked
+
+        ## Done
+
+        """
+
+    /// Sets Braid up: `.braid/config.json` (kept if present), `.braid/.gitignore`, and the board.
+    public func initialize(testCommand: String?, agent: String?) throws -> InitReport {
+        let fileManager = FileManager.default
+        try fileManager.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
+        try Self.writeIfChanged(braidDirectory.appendingPathComponent(".gitignore"), """
+            # Braid's runtime files; config.json is meant to be committed.
+            state/
+            logs/
+            worktrees/
+            *.lock
+
+            """)
+
+        var config: BraidConfig
+        var createdConfig = false
+        var detection: ProjectDetector.Detection?
+        if fileManager.fileExists(atPath: configURL.path) {
+            config = try ConfigFile.load(from: configURL)
+        } else {
+            config = BraidConfig()
+            if let branch = currentBranch() { config.baseBranch = branch }
+            if let agent { config.defaultAgent = agent }
+            if let testCommand {
+                config.gate = [ProjectDetector.gateStep(forCommandLine: testCommand)]
+            } else if let detected = ProjectDetector.detect(in: root) {
+                detection = detected
+                config.gate = [GateStepConfig(name: "test", command: .argv(detected.testCommand))]
+            }
+            try AtomicFile.write(Data(ConfigFile.render(config).utf8), to: configURL)
+            createdConfig = true
+        }
+
+        let board = boardURL(config)
+        var createdBoard = false
+        if !fileManager.fileExists(atPath: board.path) {
+            try fileManager.createDirectory(at: board.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try AtomicFile.write(Data(Self.emptyBoard.utf8), to: board)
+            createdBoard = true
+        }
+        return InitReport(createdConfig: createdConfig, createdBoard: createdBoard, detection: detection, config: config)
+    }
+
+    /// The branch the main checkout is on (`ref: refs/heads/NAME` in `.git/HEAD`), if any.
+    func currentBranch() -> String? {
+        guard let head = try? String(contentsOf: root.appendingPathComponent(".git/HEAD"), encoding: .utf8),
+              head.hasPrefix("ref: refs/heads/") else { return nil }
+        let name = head.dropFirst("ref: refs/heads/".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        return name.isEmpty ? nil : name
+    }
+
+    private static func writeIfChanged(_ url: URL, _ text: String) throws {
+        if let existing = try? String(contentsOf: url, encoding: .utf8), existing == text { return }
+        try AtomicFile.write(Data(text.utf8), to: url)
+    }
+}
