@@ -39,29 +39,43 @@ extension Board {
 
     /// Moves the task's lines, body included, to the end of `section`; its checkbox becomes `[x]`
     /// in Done and `[ ]` elsewhere. A task already in `section` keeps its place.
+    ///
+    /// The lines move as they are, unless the task is indented and would land in the body of the
+    /// item before it: then the block is moved back to column 0, keeping its inner indentation.
     public mutating func move(id: Int, to section: BoardSection) throws {
         let task = try existing(id)
         let operation = "moving #\(id) to \(section.heading)"
         guard let taskLine = task.taskLine.checked(section == .done) else {
             throw BoardError.editNotReadBack(operation: operation)
         }
-        let ending = newLineEnding
-        let destination = insertionPoint(in: section)
-        try edit(operation, { board in
-            board.lines[task.span.lowerBound].text = Substring(taskLine.text)
-            guard task.section != section else { return }
-            let block = Array(board.lines[task.span])
-            board.lines.removeSubrange(task.span)
-            if var at = destination {
-                if at >= task.span.upperBound { at -= task.span.count }
-                board.lines.insert(contentsOf: block, at: at)
-            } else {
-                board.lines.append(contentsOf: board.headingLines(for: section, ending: ending) + block)
-            }
-        }, readsBack: { board in
+        func readsBack(_ board: Board) -> Bool {
             guard let moved = board.task(id: id) else { return false }
             return moved.section == section && moved.title == task.title && moved.span.count == task.span.count
-        })
+        }
+        if task.section == section {
+            try edit(operation, { $0.lines[task.span.lowerBound].text = Substring(taskLine.text) }, readsBack: readsBack)
+            return
+        }
+        var block = Array(lines[task.span])
+        block[0].text = Substring(taskLine.text)
+        var candidates = [block]
+        let indent = MarkdownSyntax.indentation(block[0].text).columns
+        if indent > 0 {
+            candidates.append(block.map { BoardLine(MarkdownSyntax.dedent($0.text, by: indent), $0.ending) })
+        }
+        let ending = newLineEnding
+        for (index, candidate) in candidates.enumerated() {
+            do {
+                try edit(operation, { board in
+                    board.lines.removeSubrange(task.span)
+                    board.reindex()
+                    board.insert(candidate, atEndOf: section, ending: ending)
+                }, readsBack: readsBack)
+                return
+            } catch BoardError.editNotReadBack where index + 1 < candidates.count {
+                continue
+            }
+        }
     }
 
     /// Records who runs the task, as ` — owner` after its id; nil removes it.
@@ -88,7 +102,8 @@ extension Board {
     /// Adds, replaces or (with nil) removes the task's `key: value` line.
     ///
     /// A replaced line keeps its indentation and the key's spelling; a new line goes after the
-    /// task's last field line, or else at the end of its body. Repeated lines for the key go.
+    /// task's last field line, or else above the body's first code fence, or else at the end of
+    /// the body. Repeated lines for the key go.
     public mutating func setField(id: Int, key field: BoardField, value: String?) throws {
         let task = try existing(id)
         let value = try value.map { try BoardInput.value($0, for: field) }
@@ -122,7 +137,8 @@ extension Board {
                     indent = String(text[..<MarkdownSyntax.indentation(text).end]) + "  "
                 }
                 let text = indent + field.key + ": " + value
-                board.lines.insert(BoardLine(text, ending), at: lastField.map { $0 + 1 } ?? task.span.upperBound)
+                let at = lastField.map { $0 + 1 } ?? task.firstFenceLine ?? task.span.upperBound
+                board.lines.insert(BoardLine(text, ending), at: at)
                 written = text
             }
         }, readsBack: { board in
@@ -163,8 +179,11 @@ extension Board {
 
     // MARK: Editing lines
 
+    /// The task an operation is about. A duplicated id is refused: which line is meant is for a
+    /// person to say, and which one counts as "first" would change as lines move.
     private func existing(_ id: Int) throws -> BoardTask {
         guard let task = task(id: id) else { throw BoardError.unknownTask(id: id) }
+        if let lines = duplicateIDs[id] { throw BoardError.duplicateID(id: id, lines: lines) }
         return task
     }
 
@@ -209,28 +228,27 @@ extension Board {
         return crlf > lf ? .crlf : .lf
     }
 
-    /// Where a line added to `section` goes: after its last line that is not blank. Nil when the
-    /// board has no such section.
+    /// Where lines added to `section` go: after its last line that is not blank. Nil when the
+    /// board has no such section. A code fence or comment left open at the end of the file hides
+    /// what follows it, so nothing is put there.
     func insertionPoint(in section: BoardSection) -> Int? {
         guard let span = sections.first(where: { $0.section == section }) else { return nil }
-        var at = span.end
+        var at = min(span.end, unclosedBlockStart ?? span.end)
         while at > span.heading + 1, MarkdownSyntax.isBlank(lines[at - 1].text) { at -= 1 }
         return at
     }
 
-    /// A new section's heading, after a blank line unless the file already ends with one.
-    func headingLines(for section: BoardSection, ending: LineEnding) -> [BoardLine] {
-        var new: [BoardLine] = []
-        if let last = lines.last, !MarkdownSyntax.isBlank(last.text) { new.append(BoardLine("", ending)) }
-        new.append(BoardLine("## \(section.heading)", ending))
-        return new
-    }
-
-    private mutating func insert(_ block: [BoardLine], atEndOf section: BoardSection, ending: LineEnding) {
+    /// Puts `block` at the end of `section`, or under a new heading for it at the end of the file.
+    mutating func insert(_ block: [BoardLine], atEndOf section: BoardSection, ending: LineEnding) {
         if let at = insertionPoint(in: section) {
             lines.insert(contentsOf: block, at: at)
-        } else {
-            lines.append(contentsOf: headingLines(for: section, ending: ending) + block)
+            return
         }
+        let at = unclosedBlockStart ?? lines.count
+        var heading: [BoardLine] = []
+        // A blank line before the new heading, unless one is there already.
+        if at > 0, !MarkdownSyntax.isBlank(lines[at - 1].text) { heading.append(BoardLine("", ending)) }
+        heading.append(BoardLine("## \(section.heading)", ending))
+        lines.insert(contentsOf: heading + block, at: at)
     }
 }

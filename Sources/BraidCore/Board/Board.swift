@@ -12,6 +12,8 @@ public struct Board: Sendable {
     public private(set) var problems: [BoardProblem] = []
     private(set) var sections: [BoardParser.SectionSpan] = []
     private(set) var maxID = 0
+    private(set) var duplicateIDs: [Int: [Int]] = [:]
+    private(set) var unclosedBlockStart: Int?
     private var taskIndexByID: [Int: Int] = [:]
 
     init(lines: [BoardLine], hasBOM: Bool) {
@@ -74,6 +76,8 @@ public struct Board: Sendable {
         problems = result.problems
         sections = result.sections
         maxID = result.maxID
+        duplicateIDs = result.duplicates
+        unclosedBlockStart = result.unclosedBlockStart
         var byID: [Int: Int] = [:]
         byID.reserveCapacity(tasks.count)
         for (index, task) in tasks.enumerated() {

@@ -5,6 +5,8 @@
 public enum BoardError: Error, Sendable, Hashable, CustomStringConvertible {
     /// No task on the board has this id.
     case unknownTask(id: Int)
+    /// Several task lines carry this id, so an operation on it could change the wrong task.
+    case duplicateID(id: Int, lines: [Int])
     /// A title is one line of text: no newline, tab or other control character.
     case titleHasControlCharacter(title: String, character: Unicode.Scalar)
     case emptyTitle
@@ -31,6 +33,8 @@ public enum BoardError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unknownTask(let id):
             return "no task #\(id) on the board; it may have been removed or renumbered by hand, so read the board again"
+        case .duplicateID(let id, let lines):
+            return "task id #\(id) is on lines \(lines.map(String.init).joined(separator: ", ")); remove the id from all but one of them (Braid gives the others new ids) and try again"
         case .titleHasControlCharacter(_, let character):
             return "a task title must be one line of text, but this one contains \(Self.name(character)); remove it and try again"
         case .emptyTitle:

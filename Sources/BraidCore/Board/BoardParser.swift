@@ -19,6 +19,11 @@ enum BoardParser {
         var sections: [SectionSpan] = []
         /// The largest id on any task line in a known section, duplicates included; 0 when none.
         var maxID = 0
+        /// For each id written on more than one task line, those lines (1-based), first one first.
+        var duplicates: [Int: [Int]] = [:]
+        /// Where a code fence or HTML comment that is never closed begins: it hides everything to
+        /// the end of the file, so new lines go before it.
+        var unclosedBlockStart: Int?
     }
 
     static func parse(_ lines: [BoardLine]) -> Result {
@@ -28,6 +33,7 @@ enum BoardParser {
         var firstLineOfID: [Int: Int] = [:]
         var fence: MarkdownSyntax.Fence?
         var inComment = false
+        var blockStart = 0
 
         func closeSection(at end: Int) {
             if let open = current {
@@ -75,11 +81,13 @@ enum BoardParser {
             if first == UInt8(ascii: "`") || first == UInt8(ascii: "~"),
                let opening = MarkdownSyntax.fenceOpening(text, maxIndent: 3) {
                 fence = opening
+                blockStart = i
                 i += 1
                 continue
             }
             if first == UInt8(ascii: "<"), MarkdownSyntax.opensComment(text) {
                 inComment = true
+                blockStart = i
                 i += 1
                 continue
             }
@@ -94,6 +102,7 @@ enum BoardParser {
             i += 1
         }
         closeSection(at: lines.count)
+        if fence != nil || inComment { result.unclosedBlockStart = blockStart }
         return result
     }
 
@@ -146,6 +155,7 @@ enum BoardParser {
         if let id = taskLine.id {
             result.maxID = max(result.maxID, id)
             if let first = firstLineOfID[id] {
+                result.duplicates[id, default: [first + 1]].append(lineNumber)
                 result.problems.append(BoardProblem(line: lineNumber, message:
                     "duplicate id #\(id): line \(first + 1) has it already; delete this one's '(#\(id))' and Braid will give the task a new id"))
                 return
@@ -164,7 +174,8 @@ enum BoardParser {
             descriptionLines: body.description, criteria: body.criteria, fencedBlocks: body.blocks,
             agent: body.agent, touches: body.touches, after: body.after, priority: body.priority,
             blockedReason: body.blockedReason,
-            span: span, taskLine: taskLine, fieldLines: body.fieldLines, bodyIndent: body.indent))
+            span: span, taskLine: taskLine, fieldLines: body.fieldLines, bodyIndent: body.indent,
+            firstFenceLine: body.firstFenceLine))
     }
 
     /// Reads a task's body line by line: criteria, fenced blocks, known fields, and the rest as prose.
@@ -181,6 +192,8 @@ enum BoardParser {
         var blockedReason: String?
         /// The indentation of the body's first non-blank line, as written.
         var indent = ""
+        /// The 0-based line of the body's first fence opening, if any.
+        var firstFenceLine: Int?
         private var indentColumns: Int?
         private var fence: MarkdownSyntax.Fence?
         private var fenceContents = ""
@@ -212,6 +225,7 @@ enum BoardParser {
             if let opening = MarkdownSyntax.fenceOpening(text) {
                 fence = opening
                 fenceContents = ""
+                if firstFenceLine == nil { firstFenceLine = k }
                 return
             }
             if let afterBullet = MarkdownSyntax.bullet(text, at: start),

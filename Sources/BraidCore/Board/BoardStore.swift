@@ -30,6 +30,7 @@ public struct BoardStore: Sendable {
     ///
     /// Waits for the lock while another process (or another `BoardStore`) holds it. If `body`
     /// throws, nothing is written and the error is rethrown.
+    @discardableResult
     public func update<T>(_ body: (inout Board) throws -> T) throws -> T {
         let lock = try acquireLock()
         defer {

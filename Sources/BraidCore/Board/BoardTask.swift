@@ -54,11 +54,14 @@ public struct BoardTask: Sendable, Hashable {
     let fieldLines: [BoardField: [Int]]
     /// The indentation of the body's first line, written before fields Braid adds.
     let bodyIndent: String
+    /// The body's first fence opening, 0-based: fields Braid adds go above code.
+    let firstFenceLine: Int?
 
     init(id: Int?, title: String, section: BoardSection, owner: String?, isChecked: Bool, line: Int,
          descriptionLines: [String], criteria: [Criterion], fencedBlocks: [FencedBlock],
          agent: String?, touches: [String], after: [Int], priority: Int?, blockedReason: String?,
-         span: Range<Int>, taskLine: TaskLine, fieldLines: [BoardField: [Int]], bodyIndent: String) {
+         span: Range<Int>, taskLine: TaskLine, fieldLines: [BoardField: [Int]], bodyIndent: String,
+         firstFenceLine: Int?) {
         self.id = id
         self.title = title
         self.section = section
@@ -77,6 +80,7 @@ public struct BoardTask: Sendable, Hashable {
         self.taskLine = taskLine
         self.fieldLines = fieldLines
         self.bodyIndent = bodyIndent
+        self.firstFenceLine = firstFenceLine
     }
 
     /// The value a field has on the board, written the way Braid would write it.
