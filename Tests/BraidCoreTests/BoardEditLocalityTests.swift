@@ -53,13 +53,13 @@ import Testing
         let board = try BoardFixtures.board(fixture)
         let old = rawLines(board)
         for (id, task) in Self.addressable(board) {
-            for field in [BoardField.priority, .agent] where (task.fieldLines[field]?.count ?? 0) <= 1 {
+            for field in [BoardField.priority, .agent] where task.fieldLines(field).count <= 1 {
                 var edited = board
                 try edited.setField(id: id, key: field, value: "7")
                 #expect(edited.task(id: id)?.value(of: field) == "7")
                 let new = rawLines(edited)
-                let line = try #require(edited.task(id: id)?.fieldLines[field]?.first)
-                if let existing = task.fieldLines[field]?.first {
+                let line = try #require(edited.task(id: id)?.fieldLines(field).first)
+                if let existing = task.fieldLines(field).first {
                     #expect(existing == line)
                     expectOnly(old: old, removed: line..<(line + 1), new: new, inserted: line..<(line + 1), "#\(id) \(field)")
                 } else {

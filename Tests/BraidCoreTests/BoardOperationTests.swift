@@ -185,12 +185,24 @@ import Testing
         #expect(board.task(id: 1)?.priority == 5)
     }
 
-    @Test func setFieldAddsANewLineAfterTheLastFieldOrElseAtTheEndOfTheBody() throws {
+    @Test func settingAFieldToTheValueItHasChangesNothing() throws {
+        var board = try BoardFixtures.board("odd-spacing.md")
+        let before = board.render()
+        try board.setField(id: 3, key: .priority, value: "5")
+        try board.setField(id: 3, key: .agent, value: " claude ")
+        #expect(board.render() == before)
+    }
+
+    @Test func setFieldAddsANewLineAfterTheLastFieldOrElseAboveTheFirstFenceOrAtTheEndOfTheBody() throws {
         var board = try BoardFixtures.board("example.md")
         try board.setField(id: 12, key: .blocked, value: "waiting on #11")
         #expect(board.render().contains("  priority: 2\n  blocked: waiting on #11\n  ```sh\n"))
         try board.setField(id: 3, key: .agent, value: "codex")
         #expect(board.render().contains("- [x] Old task (#3)\n  agent: codex\n## Notes"))
+        var fenced = try BoardFixtures.board("code-fences.md")
+        try fenced.setField(id: 4, key: .priority, value: "1")
+        #expect(fenced.render().contains("- [ ] Unclosed fence runs to the end of the body (#4)\n  priority: 1\n  ```\n"))
+        #expect(fenced.task(id: 4)?.priority == 1)
         var prose = Board.parse("## Todo\n   - [ ] Indented (#1)\n\t\tSome prose.\n")
         try prose.setField(id: 1, key: .touches, value: "a/**")
         #expect(prose.render() == "## Todo\n   - [ ] Indented (#1)\n\t\tSome prose.\n\t\ttouches: a/**\n")
@@ -205,7 +217,7 @@ import Testing
         #expect(!board.render().contains("agent:"))
         #expect(board.task(id: 6)?.agent == nil)
         try board.setField(id: 6, key: .priority, value: nil)
-        #expect(board.task(id: 6)?.fieldLines[.priority] == nil)
+        #expect(board.task(id: 6)?.fieldLines(.priority) == [])
         #expect(!board.problems.contains { $0.message.contains("priority") })
     }
 

@@ -32,7 +32,7 @@ extension Board {
         }, readsBack: { board in
             guard let task = board.task(id: id) else { return false }
             return task.section == section && task.title == title && task.span.count == block.count
-                && fieldLines.allSatisfy { task.fieldLines[$0.0] != nil }
+                && fieldLines.allSatisfy { !task.fieldLines($0.0).isEmpty }
         })
         return id
     }
@@ -66,10 +66,14 @@ extension Board {
         let ending = newLineEnding
         for (index, candidate) in candidates.enumerated() {
             do {
+                // Where the block goes, found before the task's lines leave: sections do not overlap.
+                let destination = insertionPoint(in: section)
+                let newSection = newSectionPoint
                 try edit(operation, { board in
                     board.lines.removeSubrange(task.span)
-                    board.reindex()
-                    board.insert(candidate, atEndOf: section, ending: ending)
+                    var at = destination ?? newSection
+                    if at >= task.span.upperBound { at -= task.span.count }
+                    board.insert(candidate, at: at, underNewHeadingFor: destination == nil ? section : nil, ending: ending)
                 }, readsBack: readsBack)
                 return
             } catch BoardError.editNotReadBack where index + 1 < candidates.count {
@@ -108,7 +112,12 @@ extension Board {
         let task = try existing(id)
         let value = try value.map { try BoardInput.value($0, for: field) }
         let operation = value == nil ? "removing '\(field.key):' from #\(id)" : "setting '\(field.key):' of #\(id)"
-        let existingLines = task.fieldLines[field] ?? []
+        let existingLines = task.fieldLines(field)
+        // Setting the value a single line already has changes nothing, not even its spacing.
+        if let value, existingLines.count == 1, let current = currentValue(at: existingLines[0]),
+           current.utf8.elementsEqual(value.utf8) {
+            return
+        }
         let ending = newLineEnding
         var written: String?
         try edit(operation, { board in
@@ -125,7 +134,7 @@ extension Board {
                 written = text
                 for k in existingLines.dropFirst().reversed() { board.lines.remove(at: k) }
             } else {
-                let lastField = task.fieldLines.values.joined().max()
+                let lastField = task.fieldLines.map(\.line).max()
                 let indent: String
                 if let lastField {
                     let text = board.lines[lastField].text
@@ -143,8 +152,9 @@ extension Board {
             }
         }, readsBack: { board in
             guard let edited = board.task(id: id) else { return false }
-            guard let written else { return edited.fieldLines[field] == nil }
-            guard let lines = edited.fieldLines[field], lines.count == 1, let line = lines.first else { return false }
+            let lines = edited.fieldLines(field)
+            guard let written else { return lines.isEmpty }
+            guard lines.count == 1, let line = lines.first else { return false }
             return board.lines[line].text == written && !board.problems.contains { $0.line == line + 1 }
         })
     }
@@ -178,6 +188,13 @@ extension Board {
     }
 
     // MARK: Editing lines
+
+    /// The value written on a field line: what follows the colon, trimmed.
+    private func currentValue(at line: Int) -> Substring? {
+        let text = lines[line].text
+        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return MarkdownSyntax.trimmingWhitespace(text[text.utf8.index(after: colon)...])
+    }
 
     /// The task an operation is about. A duplicated id is refused: which line is meant is for a
     /// person to say, and which one counts as "first" would change as lines move.
@@ -241,10 +258,22 @@ extension Board {
     /// Puts `block` at the end of `section`, or under a new heading for it at the end of the file.
     mutating func insert(_ block: [BoardLine], atEndOf section: BoardSection, ending: LineEnding) {
         if let at = insertionPoint(in: section) {
+            insert(block, at: at, underNewHeadingFor: nil, ending: ending)
+        } else {
+            insert(block, at: newSectionPoint, underNewHeadingFor: section, ending: ending)
+        }
+    }
+
+    /// Where a missing section's heading goes: the end of the file, or above a fence or comment
+    /// left open there.
+    var newSectionPoint: Int { unclosedBlockStart ?? lines.count }
+
+    private mutating func insert(_ block: [BoardLine], at: Int, underNewHeadingFor section: BoardSection?,
+                                 ending: LineEnding) {
+        guard let section else {
             lines.insert(contentsOf: block, at: at)
             return
         }
-        let at = unclosedBlockStart ?? lines.count
         var heading: [BoardLine] = []
         // A blank line before the new heading, unless one is there already.
         if at > 0, !MarkdownSyntax.isBlank(lines[at - 1].text) { heading.append(BoardLine("", ending)) }

@@ -18,7 +18,19 @@ public enum BoardField: String, CaseIterable, Sendable, Hashable, CustomStringCo
 
     public var description: String { rawValue }
 
-    init?(key: some StringProtocol) {
-        self.init(rawValue: key.lowercased())
+    /// The field a key names, ignoring ASCII case; nil for any other key.
+    init?(key: Substring) {
+        // Every line of every body with a colon comes here: compare bytes, allocate nothing.
+        let count = key.utf8.count
+        for field in Self.allCases where field.rawValue.utf8.count == count {
+            let matches = zip(field.rawValue.utf8, key.utf8).allSatisfy { lower, byte in
+                byte == lower || (byte >= 0x41 && byte <= 0x5A && byte | 0x20 == lower)
+            }
+            if matches {
+                self = field
+                return
+            }
+        }
+        return nil
     }
 }

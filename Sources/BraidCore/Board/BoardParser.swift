@@ -183,7 +183,7 @@ enum BoardParser {
         var description: [String] = []
         var criteria: [BoardTask.Criterion] = []
         var blocks: [BoardTask.FencedBlock] = []
-        var fieldLines: [BoardField: [Int]] = [:]
+        var fieldLines: [BoardTask.FieldLine] = []
         var problems: [BoardProblem] = []
         var agent: String?
         var touches: [String] = []
@@ -235,10 +235,11 @@ enum BoardParser {
                 return
             }
             if let (field, value) = Self.field(text[start...]) {
-                fieldLines[field, default: []].append(k)
-                if let lines = fieldLines[field], lines.count > 1 {
+                let first = fieldLines.first { $0.field == field }
+                fieldLines.append(BoardTask.FieldLine(field: field, line: k))
+                if let first {
                     problems.append(BoardProblem(line: k + 1, message:
-                        "a second '\(field.key):' line for this task; the first, on line \(lines[0] + 1), is used"))
+                        "a second '\(field.key):' line for this task; the first, on line \(first.line + 1), is used"))
                     return
                 }
                 record(field, value, line: k)
@@ -289,7 +290,7 @@ enum BoardParser {
         }
 
         static func touches(_ value: Substring) -> [String] {
-            value.split(separator: ",").map { String(MarkdownSyntax.trimmingWhitespace($0)) }.filter { !$0.isEmpty }
+            pieces(of: value, separatedBy: [UInt8(ascii: ",")]).map(String.init)
         }
 
         /// The ids in `#11, #12` (commas or spaces between, `#` optional), and the first token that
@@ -297,8 +298,11 @@ enum BoardParser {
         static func ids(_ value: Substring) -> (ids: [Int], firstBad: Substring?) {
             var ids: [Int] = []
             var firstBad: Substring?
-            for token in value.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }) {
-                let digits = token.first == "#" ? token.dropFirst() : token
+            for token in pieces(of: value, separatedBy: [UInt8(ascii: ","), 0x20, 0x09]) {
+                var digits = token
+                if digits.utf8.first == UInt8(ascii: "#") {
+                    digits = digits[digits.utf8.index(after: digits.startIndex)...]
+                }
                 if let id = TaskLine.positiveNumber(digits) {
                     ids.append(id)
                 } else if firstBad == nil {
@@ -306,6 +310,25 @@ enum BoardParser {
                 }
             }
             return (ids, firstBad)
+        }
+
+        /// The non-empty, trimmed pieces between separator bytes; by bytes, because splitting by
+        /// characters costs more than the rest of reading a task.
+        static func pieces(of value: Substring, separatedBy separators: [UInt8]) -> [Substring] {
+            var pieces: [Substring] = []
+            let utf8 = value.utf8
+            var start = utf8.startIndex
+            var i = start
+            while true {
+                if i == utf8.endIndex || separators.contains(utf8[i]) {
+                    let piece = MarkdownSyntax.trimmingWhitespace(value[start..<i])
+                    if !piece.isEmpty { pieces.append(piece) }
+                    if i == utf8.endIndex { break }
+                    start = utf8.index(after: i)
+                }
+                i = utf8.index(after: i)
+            }
+            return pieces
         }
     }
 }

@@ -50,8 +50,9 @@ public struct BoardTask: Sendable, Hashable {
     /// The task's lines on the board, 0-based: its own line, then its body.
     let span: Range<Int>
     let taskLine: TaskLine
-    /// For each known field, the 0-based lines that set it; the first one counts.
-    let fieldLines: [BoardField: [Int]]
+    /// The body's known-field lines, 0-based, in order; for a repeated key the first one counts.
+    /// (A list, not a dictionary: parsing ten thousand tasks must not build ten thousand tables.)
+    let fieldLines: [FieldLine]
     /// The indentation of the body's first line, written before fields Braid adds.
     let bodyIndent: String
     /// The body's first fence opening, 0-based: fields Braid adds go above code.
@@ -60,7 +61,7 @@ public struct BoardTask: Sendable, Hashable {
     init(id: Int?, title: String, section: BoardSection, owner: String?, isChecked: Bool, line: Int,
          descriptionLines: [String], criteria: [Criterion], fencedBlocks: [FencedBlock],
          agent: String?, touches: [String], after: [Int], priority: Int?, blockedReason: String?,
-         span: Range<Int>, taskLine: TaskLine, fieldLines: [BoardField: [Int]], bodyIndent: String,
+         span: Range<Int>, taskLine: TaskLine, fieldLines: [FieldLine], bodyIndent: String,
          firstFenceLine: Int?) {
         self.id = id
         self.title = title
@@ -81,6 +82,17 @@ public struct BoardTask: Sendable, Hashable {
         self.fieldLines = fieldLines
         self.bodyIndent = bodyIndent
         self.firstFenceLine = firstFenceLine
+    }
+
+    /// Where a known field is set in a task's body.
+    struct FieldLine: Sendable, Hashable {
+        let field: BoardField
+        let line: Int
+    }
+
+    /// The 0-based lines that set `field`, first (the one that counts) first.
+    func fieldLines(_ field: BoardField) -> [Int] {
+        fieldLines.compactMap { $0.field == field ? $0.line : nil }
     }
 
     /// The value a field has on the board, written the way Braid would write it.
