@@ -25,7 +25,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["JSONRPC"], path: "Tests/TestSupport"),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "JSONRPCTests", dependencies: ["JSONRPC", "TestSupport"]),
-        .testTarget(name: "BraidCoreTests", dependencies: ["BraidCore"]),
+        // Board fixtures are read through #filePath, not bundled as resources.
+        .testTarget(name: "BraidCoreTests", dependencies: ["BraidCore"], exclude: ["Fixtures"]),
         .testTarget(name: "BraidServerTests", dependencies: ["BraidServer", "BraidCore", "JSONRPC", "TestSupport"]),
         // Drives the real `braid` binary over pipes; depends on it so `swift test` builds it.
         .testTarget(name: "EndToEndTests", dependencies: ["braid", "JSON", "JSONRPC", "TestSupport"]),

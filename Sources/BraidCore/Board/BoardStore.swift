@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// The board file on disk, shared by Braid's processes and the person editing it.
+///
+/// Every change goes through `update`, which holds an exclusive lock on a separate lock file,
+/// re-reads the file as it is now, applies the change, and replaces the file atomically. So a
+/// person's edit saved between Braid's last read and its write is merged in, never overwritten,
+/// and two processes adding tasks at once both land, with distinct ids. Reading needs no lock:
+/// the file is only ever replaced whole, by `rename`.
+public struct BoardStore: Sendable {
+    public let path: URL
+    public let lockPath: URL
+
+    public init(path: URL, lockPath: URL) {
+        self.path = path
+        self.lockPath = lockPath
+    }
+
+    /// The board as it is on disk; a missing file reads as `Board.empty`.
+    public func read() throws -> Board {
+        try load()?.board ?? .empty
+    }
+
+    /// Applies `body` to the current board under the lock, and writes the result if it changed.
+    ///
+    /// Waits for the lock while another process (or another `BoardStore`) holds it. If `body`
+    /// throws, nothing is written and the error is rethrown.
+    @discardableResult
+    public func update<T>(_ body: (inout Board) throws -> T) throws -> T {
+        let lock = try acquireLock()
+        defer {
+            flock(lock, LOCK_UN)
+            close(lock)
+        }
+        let loaded = try load()
+        var board = loaded?.board ?? .empty
+        let before = loaded?.text ?? Board.emptyText
+        let result = try body(&board)
+        let after = board.render()
+        // Compared as bytes: String equality would call canonically equivalent texts equal.
+        if !after.utf8.elementsEqual(before.utf8) {
+            try replaceFile(with: after)
+        }
+        return result
+    }
+
+    // MARK: Reading
+
+    private func load() throws -> (text: String, board: Board)? {
+        let fd = open(path.path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw BoardError.cannotRead(path: path.path, reason: Self.reason(errno))
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw BoardError.cannotRead(path: path.path, reason: Self.reason(errno))
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw BoardError.notUTF8(path: path.path)
+        }
+        return (text, Board.parse(text))
+    }
+
+    // MARK: Locking
+
+    private func acquireLock() throws -> Int32 {
+        let directory = lockPath.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw BoardError.cannotLock(path: lockPath.path, reason: "cannot create \(directory.path): \(error.localizedDescription)")
+        }
+        let fd = open(lockPath.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BoardError.cannotLock(path: lockPath.path, reason: Self.reason(errno)) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let reason = Self.reason(errno)
+            close(fd)
+            throw BoardError.cannotLock(path: lockPath.path, reason: reason)
+        }
+        return fd
+    }
+
+    // MARK: Writing
+
+    /// Replaces the board file atomically: a temporary file in the same directory, written and
+    /// flushed, renamed over the board, and the directory flushed so the rename survives a crash.
+    private func replaceFile(with text: String) throws {
+        // Through a symbolic link, the file it points to is replaced, not the link.
+        let target = path.resolvingSymlinksInPath()
+        let directory = target.deletingLastPathComponent()
+        let shown = path.path
+        func failure(_ what: String, _ code: Int32) -> BoardError {
+            BoardError.cannotWrite(path: shown, reason: "\(what): \(Self.reason(code))")
+        }
+        let temporary = directory.appendingPathComponent(
+            ".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("creating \(temporary)", errno) }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
+        do {
+            defer { close(fd) }
+            // Keep the board's permissions; a new board gets the umask's.
+            var status = stat()
+            if stat(target.path, &status) == 0 {
+                _ = fchmod(fd, status.st_mode & 0o7777)
+            }
+            let bytes = Array(text.utf8)
+            var written = 0
+            while written < bytes.count {
+                let count = bytes[written...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw failure("writing \(temporary)", errno)
+                }
+                written += count
+            }
+            guard fsync(fd) == 0 else { throw failure("flushing \(temporary)", errno) }
+        }
+        guard rename(temporary, target.path) == 0 else { throw failure("renaming \(temporary) over it", errno) }
+        renamed = true
+        let directoryFD = open(directory.path, O_RDONLY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            // Some file systems refuse fsync on a directory; the rename has happened either way.
+            _ = fsync(directoryFD)
+            close(directoryFD)
+        }
+    }
+
+    private static func reason(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}
+
+// At file scope, where the names mean the system calls rather than `BoardStore`'s methods.
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    read(fd, buffer, count)
+}
+
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
