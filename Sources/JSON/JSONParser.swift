@@ -14,6 +14,9 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct JSONParser {
     /// Deeper input is rejected; no JSON-RPC message needs more, and recursion stays well inside a stack.
     public static let defaultMaxDepth = 256
+    /// More values than this in one text are rejected: each costs tens of bytes in memory, and
+    /// no message needs a million.
+    public static let defaultMaxValues = 1_000_000
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
         do {
@@ -37,6 +40,7 @@ public struct JSONParser {
         let maxDepth: Int
         var index = 0
         var depth = 0
+        var values = 0
 
         init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
             self.bytes = bytes
@@ -67,6 +71,8 @@ public struct JSONParser {
 
         mutating func parseValue() throws(JSONParseError) -> JSONValue {
             guard index < bytes.count else { throw fail("unexpected end of input") }
+            values += 1
+            if values > JSONParser.defaultMaxValues { throw fail("more than \(JSONParser.defaultMaxValues) values") }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject()
             case UInt8(ascii: "["): return try parseArray()

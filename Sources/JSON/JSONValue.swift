@@ -56,7 +56,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     public init(_ value: Int) { self.text = String(value) }
 
-    /// Non-finite values have no JSON form; they are written as `null` by the writer's caller.
+    /// Non-finite values have no JSON form; they become `0`.
     public init(_ value: Double) {
         if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
             self.text = String(Int64(value))

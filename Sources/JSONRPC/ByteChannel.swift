@@ -12,11 +12,21 @@ public protocol ByteChannel: Sendable {
     /// Queues bytes for writing; returns at once. Writes happen in call order.
     func write(_ bytes: [UInt8])
 
-    /// Returns when everything queued so far has been written (or the output failed).
-    func flush()
+    /// Returns when everything queued so far has been written, the output failed, or `timeout`
+    /// passed (a peer that neither reads nor closes must not keep us from exiting).
+    func flush(timeout: Duration)
+
+    /// Returns when the output queue is small enough to take more; a connection waits here before
+    /// reading more requests, so a peer that does not read cannot grow our memory without bound.
+    func waitForOutputRoom() async
 
     /// Flushes, then closes the output so the peer sees end of input.
     func closeOutput()
+}
+
+extension ByteChannel {
+    public func flush() { flush(timeout: .seconds(3600)) }
+    public func waitForOutputRoom() async {}
 }
 
 /// Frames a body with the LSP base-protocol header.

@@ -14,6 +14,10 @@ public actor Connection {
         public var maxDepth: Int = JSONParser.defaultMaxDepth
         /// Where the connection reports what it dropped (never the peer's output stream).
         public var log: (@Sendable (String) -> Void)?
+        /// Elements of one batch; a longer batch is refused whole (-32600).
+        public var maxBatchLength = 10_000
+        /// At end of input, how long requests in flight may still finish before they are cancelled.
+        public var drainGracePeriod: Duration = .seconds(5)
 
         public init(maxMessageSize: Int = 64 << 20, maxDepth: Int = JSONParser.defaultMaxDepth,
                     log: (@Sendable (String) -> Void)? = nil) {
@@ -30,6 +34,8 @@ public actor Connection {
     }
 
     private struct Inflight {
+        /// Unique per request, so that a stale task never acts on a later request reusing its id.
+        let serial: Int
         let task: Task<Void, Never>
         let sink: Sink
         let method: String
@@ -44,6 +50,8 @@ public actor Connection {
     public nonisolated let options: Options
 
     private var inflight: [RequestID: Inflight] = [:]
+    private var nextSerial = 0
+    private var notificationTasks: [Int: Task<Void, Never>] = [:]
     private var lastOrdered: Task<Void, Never>?
     private var pendingOutgoing: [Int: CheckedContinuation<JSONValue, any Error>] = [:]
     private var nextOutgoingID = 1
@@ -79,6 +87,9 @@ public actor Connection {
             continuation.finish()
         })
         for await events in stream {
+            // A peer that sends but does not read must not grow our output without bound. (While
+            // parked here nothing is read, `$/cancelRequest` included; answers would not be read either.)
+            await channel.waitForOutputRoom()
             for event in events { dispatch(event) }
             credits.signal()
         }
@@ -102,6 +113,9 @@ public actor Connection {
             writeBody(OutboundMessage.error(id: id, error))
         case .malformedResponse(let reason):
             options.log?("dropped a response: \(reason)")
+        case .batch(let elements) where elements.count > options.maxBatchLength:
+            writeBody(OutboundMessage.error(id: nil, ResponseError(.invalidRequest,
+                "invalid request: a batch of \(elements.count) elements exceeds the limit of \(options.maxBatchLength)")))
         case .batch(let elements):
             let reply = BatchReply()
             for element in elements {
@@ -142,7 +156,12 @@ public actor Connection {
             let connection = self
             switch entry.ordering {
             case .concurrent:
-                Task { await entry.body(params, connection) }
+                nextSerial += 1
+                let token = nextSerial
+                notificationTasks[token] = Task {
+                    await entry.body(params, connection)
+                    self.notificationTasks[token] = nil
+                }
             case .ordered:
                 let previous = lastOrdered
                 lastOrdered = Task {
@@ -157,7 +176,10 @@ public actor Connection {
                 observe(AnswerRecord(method: method, id: id, params: params, error: error, elapsed: ContinuousClock.now - arrived))
             }
             if inflight[id] != nil {
-                refuse(ResponseError(.invalidRequest, "invalid request: id \(id) is already in use by a request in flight"))
+                // Answered with a null id: the id belongs to the request in flight, whose answer
+                // a client would otherwise take this refusal for.
+                writeBody(OutboundMessage.error(id: nil,
+                    ResponseError(.invalidRequest, "invalid request: id \(id) is already in use by a request in flight")))
                 return
             }
             if let admission = handlers.admission {
@@ -178,24 +200,26 @@ public actor Connection {
             let context = RequestContext(id: id, method: method, connection: self)
             // These tasks inherit the actor's isolation: the handler itself runs off the actor (it is
             // nonisolated), and the answer is recorded back on it without a further hop.
+            nextSerial += 1
+            let serial = nextSerial
             let task: Task<Void, Never>
             switch entry.ordering {
             case .concurrent:
                 task = Task {
                     let outcome = await Self.invoke(entry.body, params, context)
-                    self.complete(id, outcome)
+                    self.complete(id, serial: serial, outcome)
                 }
             case .ordered:
                 let previous = lastOrdered
                 task = Task {
                     await previous?.value
-                    guard self.begin(id) else { return }
+                    guard self.begin(id, serial: serial) else { return }
                     let outcome = await Self.invoke(entry.body, params, context)
-                    self.complete(id, outcome)
+                    self.complete(id, serial: serial, outcome)
                 }
                 lastOrdered = task
             }
-            inflight[id] = Inflight(task: task, sink: sink, method: method, params: params, arrived: arrived,
+            inflight[id] = Inflight(serial: serial, task: task, sink: sink, method: method, params: params, arrived: arrived,
                                     running: entry.ordering == .concurrent)
         }
     }
@@ -215,14 +239,14 @@ public actor Connection {
     }
 
     /// An ordered request reaching its turn: false if it was already answered (cancelled while queued).
-    private func begin(_ id: RequestID) -> Bool {
-        guard inflight[id] != nil else { return false }
+    private func begin(_ id: RequestID, serial: Int) -> Bool {
+        guard inflight[id]?.serial == serial else { return false }
         inflight[id]?.running = true
         return true
     }
 
-    private func complete(_ id: RequestID, _ outcome: Result<[UInt8], ResponseError>) {
-        guard let entry = inflight.removeValue(forKey: id) else { return }
+    private func complete(_ id: RequestID, serial: Int, _ outcome: Result<[UInt8], ResponseError>) {
+        guard inflight[id]?.serial == serial, let entry = inflight.removeValue(forKey: id) else { return }
         var failure: ResponseError?
         switch outcome {
         case .success(let result): answer(entry.sink, OutboundMessage.response(id: id, result: result))
@@ -249,7 +273,7 @@ public actor Connection {
         entry.task.cancel()
         if !entry.running {
             // Queued behind ordered work: answer now rather than after the queue drains.
-            complete(id, .failure(.cancelled))
+            complete(id, serial: entry.serial, .failure(.cancelled))
         }
     }
 
@@ -337,18 +361,32 @@ public actor Connection {
 
     // MARK: Closing
 
+    /// End of input: requests in flight may finish within the grace period, then are cancelled
+    /// (and so answered -32800); notifications still running are awaited likewise.
     private func drain() async {
         closed = true
         failPendingOutgoing()
-        while let (_, entry) = inflight.first {
+        let grace = Task { [options] in
+            guard (try? await Task.sleep(for: options.drainGracePeriod)) != nil else { return }
+            await self.cancelEverything()
+        }
+        while let (id, entry) = inflight.first {
             await entry.task.value
             // A task that ended without answering (it cannot, but never loop forever).
-            if let id = inflight.first(where: { $0.value.task == entry.task })?.key {
-                complete(id, .failure(ResponseError(.internalError, "internal error: handler ended without an answer")))
-            }
+            complete(id, serial: entry.serial, .failure(ResponseError(.internalError, "internal error: handler ended without an answer")))
+        }
+        while let (_, task) = notificationTasks.first {
+            await task.value
         }
         await lastOrdered?.value
-        channel.flush()
+        grace.cancel()
+        channel.flush(timeout: .seconds(10))
+    }
+
+    private func cancelEverything() {
+        for entry in inflight.values { entry.task.cancel() }
+        for task in notificationTasks.values { task.cancel() }
+        lastOrdered?.cancel()
     }
 }
 

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 import Foundation
 
@@ -21,6 +19,13 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
     private var closeRequested = false
     private var onOutputFailure: (@Sendable () -> Void)?
     private var outputFDClosed = false
+    private var writerStarted = false
+    /// Dispatch loops waiting for `pending` to fall below the low-water mark.
+    private var roomWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Above this many queued bytes the connection stops reading; below the low mark it resumes.
+    private static let highWater = 8 << 20
+    private static let lowWater = 1 << 20
 
     /// - Parameter closeOnDeinit: whether the channel owns the descriptors (pipes) or not (stdio).
     public init(input: Int32, output: Int32, closeOnDeinit: Bool = false) {
@@ -64,9 +69,44 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
         reader.stackSize = 8 << 20
         reader.start()
 
+        condition.lock()
+        writerStarted = true
+        condition.unlock()
         let writer = Thread { [self] in self.writeLoop() }
         writer.name = "jsonrpc-writer"
         writer.start()
+    }
+
+    public func waitForOutputRoom() async {
+        guard isBacklogged() else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            parkUntilDrained(continuation)
+        }
+    }
+
+    private func isBacklogged() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.count >= Self.highWater && !outputClosed
+    }
+
+    private func parkUntilDrained(_ continuation: CheckedContinuation<Void, Never>) {
+        condition.lock()
+        if pending.count >= Self.lowWater && !outputClosed {
+            roomWaiters.append(continuation)
+            condition.unlock()
+        } else {
+            condition.unlock()
+            continuation.resume()
+        }
+    }
+
+    /// Call with `condition` locked.
+    private func releaseRoomWaitersIfDrained() {
+        guard !roomWaiters.isEmpty, pending.count < Self.lowWater || outputClosed else { return }
+        let waiters = roomWaiters
+        roomWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     public func write(_ bytes: [UInt8]) {
@@ -78,10 +118,11 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
         condition.unlock()
     }
 
-    public func flush() {
+    public func flush(timeout: Duration) {
+        let deadline = Date().addingTimeInterval(Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
         condition.lock()
-        while (!pending.isEmpty || writing) && !outputClosed {
-            condition.wait()
+        while (!pending.isEmpty || writing) && !outputClosed && writerStarted {
+            if !condition.wait(until: deadline) { break }
         }
         condition.unlock()
     }
@@ -89,9 +130,28 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
     public func closeOutput() {
         condition.lock()
         closeRequested = true
+        if !writerStarted {
+            // No writer thread to hand the close to.
+            if !outputClosed {
+                outputClosed = true
+                closeOutputDescriptor()
+            }
+            condition.unlock()
+            return
+        }
         condition.broadcast()
         while !outputClosed { condition.wait() }
         condition.unlock()
+    }
+
+    /// Call with `condition` locked.
+    private func closeOutputDescriptor() {
+        if outputFD == inputFD {
+            shutdown(outputFD, Int32(SHUT_WR))
+        } else {
+            close(outputFD)
+            outputFDClosed = true
+        }
     }
 
     private func writeLoop() {
@@ -100,19 +160,16 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
             condition.lock()
             while pending.isEmpty && !closeRequested { condition.wait() }
             if pending.isEmpty && closeRequested {
-                if outputFD == inputFD {
-                    shutdown(outputFD, Int32(SHUT_WR))
-                } else {
-                    close(outputFD)
-                    outputFDClosed = true
-                }
+                closeOutputDescriptor()
                 outputClosed = true
+                releaseRoomWaitersIfDrained()
                 condition.broadcast()
                 condition.unlock()
                 return
             }
             swap(&chunk, &pending)
             writing = true
+            releaseRoomWaitersIfDrained()
             condition.unlock()
 
             let ok = Self.writeAll(outputFD, chunk)
@@ -124,6 +181,7 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
             if !ok {
                 outputClosed = true
                 pending.removeAll()
+                releaseRoomWaitersIfDrained()
                 failureHandler = onOutputFailure
                 onOutputFailure = nil
             }
@@ -140,7 +198,8 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                guard let base = raw.baseAddress else { return true }
+                let n = systemWrite(fd, base + offset, raw.count - offset)
                 if n > 0 {
                     offset += n
                 } else if n < 0 && errno == EINTR {
@@ -152,4 +211,9 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
             return true
         }
     }
+}
+
+// At file scope, where `write` means the system call rather than the channel's method.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
 }

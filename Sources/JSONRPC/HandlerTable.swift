@@ -173,8 +173,12 @@ public enum ParamsCoding {
     /// 0, makes that failure go away.
     static func nonIntegerField<T: Decodable>(in value: JSONValue, decoding type: T.Type) -> String? {
         guard case .object(let members) = value else { return nil }
-        for key in members.keys.sorted() {
-            guard case .number(let n)? = members[key], Int(n.text) == nil else { continue }
+        // Bounded: each candidate costs a decode, and hostile params may hold thousands.
+        let candidates = members.keys.sorted().filter { key in
+            if case .number(let n)? = members[key] { return Int(n.text) == nil }
+            return false
+        }.prefix(16)
+        for key in candidates {
             var patched = members
             patched[key] = .number(JSONNumber(0))
             do {

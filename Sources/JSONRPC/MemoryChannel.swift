@@ -63,7 +63,7 @@ public final class MemoryChannel: ByteChannel, Sendable {
         peerBox.withLock { $0 }?.receive(bytes)
     }
 
-    public func flush() {}
+    public func flush(timeout: Duration) {}
 
     public func closeOutput() {
         let wasClosed = outputClosed.withLock { closed -> Bool in

@@ -64,7 +64,9 @@ enum CallCommand {
             let result = try await connection.sendRequest(method, params: params)
             var text = JSONWriter.encode(result, pretty: true)
             text.append(0x0A)
-            FileHandle.standardOutput.write(Data(text))
+            guard FileDescriptorOutput(fd: STDOUT_FILENO).write(text) else {
+                throw ResponseError(.internalError, "cannot write the result to standard output")
+            }
             _ = try? await connection.send(ShutdownRequest.self, NoParams())
             connection.notify(ExitNotification.self, NoParams())
             code = 0

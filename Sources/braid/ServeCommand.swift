@@ -35,12 +35,14 @@ enum ServeCommand {
         signal(SIGPIPE, SIG_IGN)
         // Keep the real stdout for the protocol and point fd 1 at stderr, so that a stray print
         // from anywhere in the process cannot corrupt the stream.
-        let protocolOutput = dup(STDOUT_FILENO)
+        // Close-on-exec: the children Braid starts (agents, gates) must not hold the protocol pipe.
+        let protocolOutput = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
         dup2(STDERR_FILENO, STDOUT_FILENO)
 
         let channel = FileDescriptorChannel(input: STDIN_FILENO, output: protocolOutput)
         let exitNow: @Sendable (Int32) -> Void = { code in
-            channel.flush()
+            // Bounded: a peer that neither reads nor closes must not keep us alive.
+            channel.flush(timeout: .seconds(2))
             _exit(code)
         }
         let server = BraidServer(hooks: .init(

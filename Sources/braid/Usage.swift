@@ -42,12 +42,22 @@ struct FileDescriptorOutput {
     static let standardError = FileDescriptorOutput(fd: 2)
 
     func write(_ text: String) {
-        var bytes = Array(text.utf8)
+        _ = write(Array(text.utf8))
+    }
+
+    /// False when the descriptor does not take all the bytes (closed, a broken pipe).
+    @discardableResult
+    func write(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, raw.count - offset)
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
             offset += n
         }
+        return true
     }
 }

@@ -59,8 +59,7 @@ import TestSupport
         let after = await h.request(3, "braid/version")
         #expect(after?["error"]?["code"] == -32600)
         h.notify("exit")
-        _ = await h.request(4, "braid/version") // ordered after exit: proves exit ran
-        #expect(h.hooks.exits.withLock { $0 } == [0])
+        #expect(await h.hooks.firstExit() == 0)
         await h.finish()
     }
 
@@ -68,8 +67,7 @@ import TestSupport
         let h = ServerHarness()
         await h.initialize()
         h.notify("exit")
-        _ = await h.request(2, "braid/version")
-        #expect(h.hooks.exits.withLock { $0 } == [1])
+        #expect(await h.hooks.firstExit() == 1)
         #expect(h.server.lifecycle.exitCode == 1)
         await h.finish()
     }

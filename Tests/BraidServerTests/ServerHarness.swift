@@ -66,8 +66,20 @@ final class ServerHarness: Sendable {
 
 /// What the server asked its host to do.
 final class HookBox: Sendable {
-    let exits = Mutex<[Int32]>([])
     let watched = Mutex<[Int32]>([])
-    func exit(_ code: Int32) { exits.withLock { $0.append(code) } }
+    private let exitCodes: AsyncStream<Int32>
+    private let reportExit: AsyncStream<Int32>.Continuation
+
+    init() {
+        (exitCodes, reportExit) = AsyncStream<Int32>.makeStream()
+    }
+
+    func exit(_ code: Int32) { reportExit.yield(code) }
     func watch(_ pid: Int32) { watched.withLock { $0.append(pid) } }
+
+    /// The code of the first exit the server asked for (waits for it).
+    func firstExit() async -> Int32? {
+        var iterator = exitCodes.makeAsyncIterator()
+        return await iterator.next()
+    }
 }

@@ -90,10 +90,11 @@ struct Sum: RequestType {
 
     @Test func requestsRunConcurrentlyUnlessOrdered() async throws {
         let log = Mutex<[String]>([])
+        let gate = AsyncGate()
         var table = table()
         table.onRequest("ordered", ordering: .ordered) { params, _ in
             let name = params?["name"]?.stringValue ?? ""
-            try await Task.sleep(for: .milliseconds(params?["ms"]?.intValue ?? 0))
+            if params?["wait"] == true { await gate.wait() }
             log.withLock { $0.append(name) }
             return .string(name)
         }
@@ -104,9 +105,14 @@ struct Sum: RequestType {
             #expect(await peer.next()?["id"] == 2)
             peer.send(Frames.notification("$/cancelRequest", ["id": 1]))
             #expect(await peer.next()?["id"] == 1)
-            // Ordered requests finish in arrival order even when the first is slower.
-            peer.send(Frames.request(3, "ordered", ["name": "first", "ms": 200]))
-            peer.send(Frames.request(4, "ordered", ["name": "second", "ms": 0]))
+            // Ordered requests finish in arrival order even when the first is held back...
+            peer.send(Frames.request(3, "ordered", ["name": "first", "wait": true]))
+            peer.send(Frames.request(4, "ordered", ["name": "second"]))
+            // ...while a concurrent one, sent after both, is answered meanwhile.
+            peer.send(Frames.request(5, "sum", [2, 2]))
+            #expect(await peer.next()?["id"] == 5)
+            #expect(log.withLock { $0 }.isEmpty)
+            await gate.open()
             #expect(await peer.next()?["id"] == 3)
             #expect(await peer.next()?["id"] == 4)
             #expect(log.withLock { $0 } == ["first", "second"])
@@ -114,9 +120,10 @@ struct Sum: RequestType {
     }
 
     @Test func cancellingAQueuedOrderedRequestAnswersAtOnce() async throws {
+        let gate = AsyncGate()
         var table = table()
         table.onRequest("slowOrdered", ordering: .ordered) { _, _ in
-            try? await Task.sleep(for: .milliseconds(1500))
+            await gate.wait()
             return "done"
         }
         try await withServer(table) { peer, _ in
@@ -126,6 +133,7 @@ struct Sum: RequestType {
             let first = await peer.next()
             #expect(first?["id"] == 2)
             #expect(first?["error"]?["code"] == -32800)
+            await gate.open()
             #expect(await peer.next()?["id"] == 1)
         }
     }
@@ -148,13 +156,42 @@ struct Sum: RequestType {
         }
     }
 
-    @Test func aDuplicateIDInFlightIsRefused() async throws {
-        try await withServer(table()) { peer, _ in
-            peer.send(Frames.request(7, "sleep", ["ms": 300]))
+    @Test func aDuplicateIDInFlightIsRefusedWithoutTouchingTheFirst() async throws {
+        let gate = AsyncGate()
+        var table = table()
+        table.onRequest("hold") { _, _ in
+            await gate.wait()
+            return "held"
+        }
+        try await withServer(table) { peer, _ in
+            peer.send(Frames.request(7, "hold"))
             peer.send(Frames.request(7, "sum", [1, 1]))
             let refusal = await peer.next()
+            #expect(refusal?["id"] == .null)
             #expect(refusal?["error"]?["message"] == "invalid request: id 7 is already in use by a request in flight")
-            #expect(await peer.next()?["result"] == "slept")
+            await gate.open()
+            #expect(await peer.next() == ["jsonrpc": "2.0", "id": 7, "result": "held"])
+        }
+    }
+
+    @Test func aCancelledQueuedRequestNeverAnswersALaterRequestWithItsID() async throws {
+        let gate = AsyncGate()
+        var table = table()
+        table.onRequest("blockOrdered", ordering: .ordered) { _, _ in
+            await gate.wait()
+            return "unblocked"
+        }
+        table.onRequest("echoOrdered", ordering: .ordered) { params, _ in params ?? .null }
+        try await withServer(table) { peer, _ in
+            peer.send(Frames.request(1, "blockOrdered"))
+            peer.send(Frames.request(2, "echoOrdered", ["n": 1]))
+            peer.send(Frames.notification("$/cancelRequest", ["id": 2]))
+            #expect(await peer.next()?["error"]?["code"] == -32800)
+            // Id 2 is free again: its reuse must run, not inherit the cancelled task's fate.
+            peer.send(Frames.request(2, "echoOrdered", ["n": 2]))
+            await gate.open()
+            #expect(await peer.next()?["result"] == "unblocked")
+            #expect(await peer.next() == ["jsonrpc": "2.0", "id": 2, "result": ["n": 2]])
         }
     }
 
@@ -190,13 +227,13 @@ struct Sum: RequestType {
 
     @Test func requestsToAPeerThatLeftFail() async throws {
         var table = HandlerTable()
-        let outcome = Mutex<String?>(nil)
+        let (outcomes, reportOutcome) = AsyncStream<String>.makeStream()
         table.onNotification("ask", ordering: .concurrent) { _, connection in
             do {
                 _ = try await connection.sendRequest("never/answered")
-                outcome.withLock { $0 = "answered" }
+                reportOutcome.yield("answered")
             } catch {
-                outcome.withLock { $0 = "\(type(of: error))" }
+                reportOutcome.yield("\(type(of: error))")
             }
         }
         let (serverEnd, clientEnd) = MemoryChannel.pair()
@@ -207,8 +244,32 @@ struct Sum: RequestType {
         #expect(await peer.next()?["method"] == "never/answered")
         clientEnd.closeOutput()
         await running.value
-        for _ in 0..<200 where outcome.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(outcome.withLock { $0 } == "ConnectionClosedError")
+        // run() returned only after the notification's task ended, so its outcome is in.
+        var iterator = outcomes.makeAsyncIterator()
+        #expect(await iterator.next() == "ConnectionClosedError")
+    }
+
+    @Test func endOfInputCancelsWhatOutlastsTheGracePeriod() async throws {
+        let (serverEnd, clientEnd) = MemoryChannel.pair()
+        var options = Connection.Options()
+        options.drainGracePeriod = .milliseconds(50)
+        let connection = Connection(channel: serverEnd, handlers: table(), options: options)
+        let peer = MemoryPeer(clientEnd)
+        peer.send(Frames.request(1, "sleep", ["ms": 600_000]))
+        clientEnd.closeOutput()
+        await connection.run()
+        let reply = await peer.next()
+        #expect(reply?["id"] == 1)
+        #expect(reply?["error"]?["code"] == -32800)
+    }
+
+    @Test func anOverlongBatchIsRefusedWhole() async throws {
+        try await withServer(table()) { peer, _ in
+            let element = #"{"jsonrpc":"2.0","id":1,"method":"sum","params":[1,1]}"#
+            peer.send(raw: "[" + Array(repeating: element, count: 10_001).joined(separator: ",") + "]")
+            let reply = await peer.next()
+            #expect(reply?["error"]?["message"] == "invalid request: a batch of 10001 elements exceeds the limit of 10000")
+        }
     }
 
     @Test func admissionRunsInArrivalOrder() async throws {

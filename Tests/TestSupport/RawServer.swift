@@ -168,21 +168,27 @@ public final class RawServer: @unchecked Sendable {
 
     // MARK: Process
 
+    private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+
     /// The exit code once the process ended, or nil if it is still running after `timeout`.
+    /// Waits on a pidfd (readable when the child exits), so no polling.
     public func waitForExit(timeout: Double = 10) -> Int32? {
         if let exitStatus { return exitStatus }
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            var status: Int32 = 0
-            let r = waitpid(pid, &status, WNOHANG)
-            if r == pid {
-                let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-                exitStatus = code
-                return code
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pidfd_open") {
+            let fd = unsafeBitCast(symbol, to: PidfdOpen.self)(pid, 0)
+            if fd >= 0 {
+                defer { close(fd) }
+                var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                var ready: Int32
+                repeat { ready = poll(&entry, 1, Int32(timeout * 1000)) } while ready < 0 && errno == EINTR
+                if ready == 0 { return nil }
             }
-            usleep(2000)
         }
-        return nil
+        var status: Int32 = 0
+        guard waitpid(pid, &status, 0) == pid else { return nil }
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        exitStatus = code
+        return code
     }
 
     /// The process's peak resident memory, from /proc (Linux).

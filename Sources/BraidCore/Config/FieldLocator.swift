@@ -16,7 +16,7 @@ struct FieldLocator {
         var found: Int?
         for part in path where !part.hasPrefix("[") {
             let needle = Array("\"\(part)\"".utf8)
-            guard let at = Self.find(needle, in: bytes, from: offset) else { break }
+            guard let at = Self.findKey(needle, in: bytes, from: offset) else { break }
             found = at
             offset = at + needle.count
         }
@@ -29,11 +29,15 @@ struct FieldLocator {
         return line
     }
 
-    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
+    /// The quoted name used as a key (followed by `:`), not a string value that happens to equal it.
+    private static func findKey(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
         var i = start
         while i + needle.count <= haystack.count {
-            if haystack[i] == needle[0] && Array(haystack[i..<(i + needle.count)]) == needle { return i }
+            if haystack[i] == needle[0] && haystack[i..<(i + needle.count)].elementsEqual(needle) {
+                var j = i + needle.count
+                while j < haystack.count, [0x20, 0x09, 0x0A, 0x0D].contains(haystack[j]) { j += 1 }
+                if j < haystack.count, haystack[j] == UInt8(ascii: ":") { return i }
+            }
             i += 1
         }
         return nil

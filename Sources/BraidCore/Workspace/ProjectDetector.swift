@@ -27,13 +27,14 @@ public enum ProjectDetector {
         return nil
     }
 
-    /// A line `test:` (or `test dep:`, or `.PHONY`-free `test::`) defines the target.
+    /// A rule `test:` or `test: deps` (or `test::`) defines the target; `test := x`,
+    /// `test ?= x` and `test = a:b` are variable assignments.
     static func hasTestTarget(_ makefile: String) -> Bool {
         makefile.split(whereSeparator: \.isNewline).contains { line in
             guard line.hasPrefix("test") else { return false }
-            let rest = line.dropFirst(4)
-            return rest.first == ":" || (rest.first == " " && rest.contains(":"))
-                || rest.hasPrefix(" :")
+            let rest = line.dropFirst(4).drop { $0 == " " || $0 == "\t" }
+            guard rest.first == ":" else { return false }
+            return !rest.hasPrefix(":=") && !rest.hasPrefix("::=")
         }
     }
 

@@ -53,7 +53,9 @@ public struct Workspace: Sendable {
     private static func owningCheckout(ofWorktreeGitFile file: URL) -> URL? {
         guard let text = try? String(contentsOf: file, encoding: .utf8),
               let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("gitdir:") }) else { return nil }
-        let gitdir = URL(fileURLWithPath: line.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespaces))
+        // Relative to the folder holding the `.git` file (git writes it so with worktree.useRelativePaths).
+        let gitdir = URL(fileURLWithPath: line.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespaces),
+                         relativeTo: file.deletingLastPathComponent()).standardizedFileURL
         let parts = gitdir.pathComponents
         guard let i = parts.lastIndex(of: ".git"), i + 1 < parts.count, parts[i + 1] == "worktrees" else { return nil }
         return URL(fileURLWithPath: NSString.path(withComponents: Array(parts[..<i])))
