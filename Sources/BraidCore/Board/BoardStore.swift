@@ -97,48 +97,12 @@ public struct BoardStore: Sendable {
 
     // MARK: Writing
 
-    /// Replaces the board file atomically: a temporary file in the same directory, written and
-    /// flushed, renamed over the board, and the directory flushed so the rename survives a crash.
+    /// Replaces the board file atomically (see `AtomicFile`).
     private func replaceFile(with text: String) throws {
-        // Through a symbolic link, the file it points to is replaced, not the link.
-        let target = path.resolvingSymlinksInPath()
-        let directory = target.deletingLastPathComponent()
-        let shown = path.path
-        func failure(_ what: String, _ code: Int32) -> BoardError {
-            BoardError.cannotWrite(path: shown, reason: "\(what): \(Self.reason(code))")
-        }
-        let temporary = directory.appendingPathComponent(
-            ".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure("creating \(temporary)", errno) }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
         do {
-            defer { close(fd) }
-            // Keep the board's permissions; a new board gets the umask's.
-            var status = stat()
-            if stat(target.path, &status) == 0 {
-                _ = fchmod(fd, status.st_mode & 0o7777)
-            }
-            let bytes = Array(text.utf8)
-            var written = 0
-            while written < bytes.count {
-                let count = bytes[written...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("writing \(temporary)", errno)
-                }
-                written += count
-            }
-            guard fsync(fd) == 0 else { throw failure("flushing \(temporary)", errno) }
-        }
-        guard rename(temporary, target.path) == 0 else { throw failure("renaming \(temporary) over it", errno) }
-        renamed = true
-        let directoryFD = open(directory.path, O_RDONLY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            // Some file systems refuse fsync on a directory; the rename has happened either way.
-            _ = fsync(directoryFD)
-            close(directoryFD)
+            try AtomicFile.write(text, to: path)
+        } catch {
+            throw BoardError.cannotWrite(path: path.path, reason: error.reason)
         }
     }
 
@@ -152,6 +116,3 @@ private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count
     read(fd, buffer, count)
 }
 
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
-    write(fd, buffer, count)
-}

@@ -4,55 +4,68 @@ import Glibc
 import Foundation
 
 /// Replaces a file so that a reader sees the old bytes or the new ones, never a mix, and a crash
-/// leaves one of the two: write a temporary file beside it, fsync it, rename it over, fsync the folder.
+/// leaves one of the two: a temporary file in the same folder, written and fsynced, renamed over
+/// the target, then the folder fsynced so the rename itself survives.
 public enum AtomicFile {
     public struct WriteError: Error, CustomStringConvertible {
         public let path: String
-        public let operation: String
-        public let code: Int32
-        public var description: String { "writing \(path): \(operation) failed: \(String(cString: strerror(code)))" }
+        /// What failed, with the system's reason.
+        public let reason: String
+        public var description: String { "writing \(path): \(reason)" }
     }
 
-    public static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/.\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WriteError(path: url.path, operation: "creating a temporary file", code: errno) }
-        var ok = true
-        var failure = WriteError(path: url.path, operation: "writing", code: 0)
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count, let base = raw.baseAddress {
-                let n = Glibc.write(fd, base + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    ok = false
-                    failure = WriteError(path: url.path, operation: "writing", code: errno)
-                    return
-                }
-                offset += n
-            }
+    /// Through a symbolic link, the file it points to is replaced, not the link. An existing
+    /// file's permissions are kept; a new file gets 0644 less the umask.
+    public static func write(_ bytes: [UInt8], to url: URL) throws(WriteError) {
+        let target = url.resolvingSymlinksInPath()
+        let directory = target.deletingLastPathComponent()
+        func failure(_ what: String, _ code: Int32) -> WriteError {
+            WriteError(path: url.path, reason: "\(what): \(String(cString: strerror(code)))")
         }
-        if ok && fsync(fd) != 0 {
-            ok = false
-            failure = WriteError(path: url.path, operation: "fsync", code: errno)
+        let temporary = directory.appendingPathComponent(
+            ".\(target.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp").path
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure("creating \(temporary)", errno) }
+        var status = stat()
+        if stat(target.path, &status) == 0 { _ = fchmod(fd, status.st_mode & 0o7777) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(fd)
+                unlink(temporary)
+                throw failure("writing \(temporary)", code)
+            }
+            written += count
+        }
+        if fsync(fd) != 0 {
+            let code = errno
+            close(fd)
+            unlink(temporary)
+            throw failure("flushing \(temporary)", code)
         }
         close(fd)
-        // Keep the file's mode when replacing one.
-        var info = stat()
-        if ok && stat(url.path, &info) == 0 { chmod(temporary, info.st_mode & 0o7777) }
-        if ok && rename(temporary, url.path) != 0 {
-            ok = false
-            failure = WriteError(path: url.path, operation: "rename", code: errno)
-        }
-        guard ok else {
+        guard rename(temporary, target.path) == 0 else {
+            let code = errno
             unlink(temporary)
-            throw failure
+            throw failure("renaming \(temporary) over it", code)
         }
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryFD = open(directory.path, O_RDONLY | O_CLOEXEC)
         if directoryFD >= 0 {
-            fsync(directoryFD)
+            // Some file systems refuse fsync on a folder; the rename has happened either way.
+            _ = fsync(directoryFD)
             close(directoryFD)
         }
     }
+
+    public static func write(_ text: String, to url: URL) throws(WriteError) {
+        try write(Array(text.utf8), to: url)
+    }
+}
+
+// At file scope, where `write` means the system call rather than `AtomicFile.write`.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    Glibc.write(fd, buffer, count)
 }

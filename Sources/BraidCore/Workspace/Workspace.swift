@@ -74,22 +74,6 @@ public struct Workspace: Sendable {
         public var config: BraidConfig
     }
 
-    /// The board `braid init` writes when there is none.
-    public static let emptyBoard = """
-        # Board
-
-        ## Todo
-
-        ## In Progress
-
-        ## Review
-
-        ## Blocked
-
-        ## Done
-
-        """
-
     /// Sets Braid up: `.braid/config.json` (kept if present), `.braid/.gitignore`, and the board.
     public func initialize(testCommand: String?, agent: String?) throws -> InitReport {
         let fileManager = FileManager.default
@@ -118,7 +102,7 @@ public struct Workspace: Sendable {
                 detection = detected
                 config.gate = [GateStepConfig(name: "test", command: .argv(detected.testCommand))]
             }
-            try AtomicFile.write(Data(ConfigFile.render(config).utf8), to: configURL)
+            try AtomicFile.write(ConfigFile.render(config), to: configURL)
             createdConfig = true
         }
 
@@ -126,7 +110,7 @@ public struct Workspace: Sendable {
         var createdBoard = false
         if !fileManager.fileExists(atPath: board.path) {
             try fileManager.createDirectory(at: board.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try AtomicFile.write(Data(Self.emptyBoard.utf8), to: board)
+            try AtomicFile.write(Board.emptyText, to: board)
             createdBoard = true
         }
         return InitReport(createdConfig: createdConfig, createdBoard: createdBoard, detection: detection, config: config)
@@ -142,6 +126,6 @@ public struct Workspace: Sendable {
 
     private static func writeIfChanged(_ url: URL, _ text: String) throws {
         if let existing = try? String(contentsOf: url, encoding: .utf8), existing == text { return }
-        try AtomicFile.write(Data(text.utf8), to: url)
+        try AtomicFile.write(text, to: url)
     }
 }
