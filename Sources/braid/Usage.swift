@@ -5,7 +5,7 @@ import BraidCore
 
 /// The CLI's help text and its one-line errors.
 enum Usage {
-    static let commands = ["serve", "call", "init", "version", "help"]
+    static let commands = ["serve", "call", "init", "add", "status", "worktree", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -16,9 +16,15 @@ enum Usage {
           call METHOD [JSON]     start a server, send one request, print its result as JSON
           init [--test CMD] [--agent NAME]
                                  set Braid up in this repository (.braid/config.json, the board)
+          add TITLE [--body TEXT] [--agent NAME] [--touches GLOBS] [--after #N] [--priority N]
+                                 add a task to Todo
+          status                 every task: section, owner, tries, last gate, why blocked
+          worktree list|prune|create #N
+                                 the task worktrees; prune dead ones; create one for a task
           version                print the version
           help                   print this text
 
+        --json on add, status and worktree list prints JSON for scripts.
         exit codes: 0 success, 1 the request failed, 2 usage error
         """
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BraidCore
+import Foundation
 
 /// Entry point: `braid <command> [args]`. Each command is its own type; this file only routes.
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -13,6 +14,10 @@ case "call"?:
     exitCode = await CallCommand.run(Array(arguments.dropFirst()))
 case "init"?:
     exitCode = InitCommand.run(Array(arguments.dropFirst()))
+case "add"?:
+    exitCode = AddCommand.run(Array(arguments.dropFirst()))
+case "status"?:
+    exitCode = StatusCommand.run(Array(arguments.dropFirst()))
 case "--version"?, "version"?:
     print("\(BraidVersion.name) \(BraidVersion.current)")
     exitCode = 0
