@@ -3,25 +3,18 @@ import Foundation
 
 /// `braid init [--test CMD] [--agent NAME]`: sets Braid up in the current repository.
 enum InitCommand {
-    static func run(_ arguments: [String]) -> Int32 {
-        var testCommand: String?
-        var agent: String?
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            let (name, inline) = ServeCommand.splitOption(argument)
-            switch name {
-            case "--test":
-                guard let value = inline ?? rest.popFirst(), !value.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    return Usage.fail("init: --test needs a command")
-                }
-                testCommand = value
-            case "--agent":
-                guard let value = inline ?? rest.popFirst(), !value.isEmpty else { return Usage.fail("init: --agent needs a name") }
-                agent = value
-            default:
-                return Usage.fail("init: unknown option '\(argument)'" + Usage.suggestion(for: name, among: ["--test", "--agent"]))
-            }
+    static func run(_ argv: [String]) -> Int32 {
+        let arguments: Arguments
+        do {
+            arguments = try Arguments(argv, options: ["--test", "--agent"])
+        } catch {
+            return Usage.fail("init: \(error)")
         }
+        guard arguments.positionals.isEmpty else { return Usage.fail("init: takes no arguments besides --test and --agent") }
+        let testCommand = arguments.value("--test")
+        let agent = arguments.value("--agent")
+        if let testCommand, testCommand.trimmingCharacters(in: .whitespaces).isEmpty { return Usage.fail("init: --test needs a command") }
+        if let agent, agent.isEmpty { return Usage.fail("init: --agent needs a name") }
         do {
             let workspace = try Workspace.locate(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
             let report = try workspace.initialize(testCommand: testCommand, agent: agent)

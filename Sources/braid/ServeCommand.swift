@@ -6,29 +6,24 @@ import JSONRPC
 
 /// `braid serve`: JSON-RPC on stdin/stdout for an editor or a script.
 enum ServeCommand {
-    static func run(_ arguments: [String]) async -> Int32 {
+    static func run(_ argv: [String]) async -> Int32 {
+        let arguments: Arguments
+        do {
+            // `--stdio` is what editors pass by habit; stdio is the only transport here.
+            arguments = try Arguments(argv, options: ["--clientProcessId", "--max-message-size"], flags: ["--stdio"])
+        } catch {
+            return Usage.fail("serve: \(error)")
+        }
+        guard arguments.positionals.isEmpty else { return Usage.fail("serve: takes no arguments") }
         var clientProcessID: Int32?
+        if let value = arguments.value("--clientProcessId") {
+            guard let pid = Int32(value), pid > 0 else { return Usage.fail("serve: --clientProcessId needs a process id") }
+            clientProcessID = pid
+        }
         var maxMessageSize = 64 << 20
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            let (name, inlineValue) = splitOption(argument)
-            switch name {
-            case "--clientProcessId":
-                guard let value = inlineValue ?? rest.popFirst(), let pid = Int32(value), pid > 0 else {
-                    return Usage.fail("serve: --clientProcessId needs a process id")
-                }
-                clientProcessID = pid
-            case "--max-message-size":
-                guard let value = inlineValue ?? rest.popFirst(), let size = Int(value), size > 0 else {
-                    return Usage.fail("serve: --max-message-size needs a positive number of bytes")
-                }
-                maxMessageSize = size
-            case "--stdio":
-                continue // what editors pass by habit; stdio is the only transport here
-            default:
-                return Usage.fail("serve: unknown option '\(argument)'"
-                    + Usage.suggestion(for: name, among: ["--clientProcessId", "--max-message-size", "--stdio"]))
-            }
+        if let value = arguments.value("--max-message-size") {
+            guard let size = Int(value), size > 0 else { return Usage.fail("serve: --max-message-size needs a positive number of bytes") }
+            maxMessageSize = size
         }
 
         // A peer that went away must not kill us with SIGPIPE: a failed write ends the session instead.
@@ -58,11 +53,5 @@ enum ServeCommand {
         // End of input: LSP's rule for `exit` applies (0 after `shutdown`, 1 without).
         exitNow(server.lifecycle.exitCode)
         return server.lifecycle.exitCode
-    }
-
-    /// `--name=value` → ("--name", "value"); `--name` → ("--name", nil).
-    static func splitOption(_ argument: String) -> (String, String?) {
-        guard argument.hasPrefix("--"), let eq = argument.firstIndex(of: "=") else { return (argument, nil) }
-        return (String(argument[..<eq]), String(argument[argument.index(after: eq)...]))
     }
 }
