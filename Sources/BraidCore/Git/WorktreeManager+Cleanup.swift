@@ -1,0 +1,116 @@
+import Foundation
+
+extension WorktreeManager {
+    /// The repository's worktrees as git lists them: those under the worktree root, or `all`
+    /// (the main checkout and any the user made too).
+    public func list(all: Bool = false) throws(GitError) -> [WorktreeInfo] {
+        let text = try git.output(["worktree", "list", "--porcelain", "-z"], context: "listing worktrees")
+        let entries = WorktreeInfo.parsePorcelain(text)
+        return all ? entries : entries.filter { isUnderRoot($0.path) }
+    }
+
+    /// Removes a task's worktree, uncommitted changes and all, and its branch when asked.
+    public func remove(_ worktree: TaskWorktree, deleteBranch: Bool = true) throws(GitError) {
+        try remove(path: worktree.path, branch: worktree.branch, deleteBranch: deleteBranch)
+    }
+
+    /// Removes the worktree at `path` (`git worktree remove --force`, twice forced when it is
+    /// locked), then `branch` when asked. Removing what is already gone succeeds, so that a
+    /// cleanup interrupted half-way can simply be run again.
+    public func remove(path: URL, branch: String?, deleteBranch: Bool = true) throws(GitError) {
+        let context = "removing worktree \(path.lastPathComponent)"
+        let target = path.standardizedFileURL
+        guard target.isFileURL, target.path.hasPrefix("/") else {
+            throw .unsafePath(context: context, path: path.path, reason: "a worktree path must be absolute")
+        }
+        if deleteBranch, let branch, !BranchName.isValid(branch) {
+            throw .invalidBranchName(context: context, name: branch)
+        }
+        do {
+            try git.run(["worktree", "remove", "--force", "--", target.path], context: context)
+        } catch {
+            guard case .commandFailed = error else { throw error }
+            let entry = try list(all: true).first { $0.path.standardizedFileURL.path == target.path }
+            if let entry, entry.isLocked {
+                try git.run(["worktree", "remove", "--force", "--force", "--", target.path], context: context)
+            } else if entry == nil {
+                // Not (or no longer) a worktree: only a leftover folder of ours may be deleted.
+                if Self.entryExists(target) && isUnderRoot(target) {
+                    do {
+                        try FileManager.default.removeItem(at: target)
+                    } catch {
+                        throw .fileOperationFailed(context: context, path: target.path, reason: "\(error)")
+                    }
+                }
+            } else {
+                throw error
+            }
+        }
+        if deleteBranch, let branch {
+            try deleteBranches([branch], context: context)
+        }
+    }
+
+    /// Cleans up what interrupted or manual work leaves behind, and returns a line for each thing
+    /// removed:
+    /// - worktrees under the root whose folder was deleted by hand, including locked ones, which
+    ///   `git worktree prune` leaves alone (a lock protects a worktree whose folder is on a drive
+    ///   that is away; under Braid's root that is never so);
+    /// - `braid/` branches checked out in no worktree, when everything on them is already on the
+    ///   base branch. Branches with commits of their own are kept, since deleting them would lose
+    ///   work, unless `includingUnmergedBranches`.
+    ///
+    /// A worktree whose folder still exists is never touched, locked or not: it may be a running
+    /// task's.
+    public func prune(includingUnmergedBranches: Bool = false) throws(GitError) -> [String] {
+        let context = "pruning worktrees"
+        var pruned: [String] = []
+
+        // Asked before any worktree goes, so that a pruned worktree's branch is among them.
+        let candidates = try pruneCandidateBranches(includingUnmerged: includingUnmergedBranches, context: context)
+
+        let entries = try list(all: true)
+        var remaining: [WorktreeInfo] = []
+        for entry in entries {
+            guard isUnderRoot(entry.path), !entry.folderExists else {
+                remaining.append(entry)
+                continue
+            }
+            try git.run(["worktree", "remove", "--force", "--force", "--", entry.path.path], context: context)
+            pruned.append("worktree \(entry.path.path) (folder deleted\(entry.isLocked ? ", was locked" : ""))")
+        }
+
+        let checkedOut = Set(remaining.compactMap(\.branch))
+        let orphans = candidates.filter { !checkedOut.contains($0) }
+        if !orphans.isEmpty {
+            try deleteBranches(orphans, context: context)
+            pruned += orphans.map { "branch \($0)" }
+        }
+        return pruned
+    }
+
+    /// `braid/` branches that may go once no worktree has them: those merged into the base branch,
+    /// or all of them. None are merged when the base branch does not exist.
+    private func pruneCandidateBranches(includingUnmerged: Bool, context: String) throws(GitError) -> [String] {
+        var arguments = ["for-each-ref", "--format=%(refname:strip=2)"]
+        if !includingUnmerged {
+            guard let base = try git.commit(of: "refs/heads/\(baseBranch)", context: context) else { return [] }
+            arguments += ["--merged", base]
+        }
+        arguments.append("refs/\("heads/" + BranchName.prefix)")
+        return try git.output(arguments, context: context)
+            .split(whereSeparator: \.isNewline).map(String.init)
+    }
+
+    /// `git branch -D` for each name; a branch that is already gone is not an error.
+    func deleteBranches(_ names: [String], context: String) throws(GitError) {
+        do {
+            try git.run(["branch", "-D", "--"] + names, context: context)
+        } catch {
+            guard case .commandFailed = error else { throw error }
+            for name in names where try git.refExists("refs/heads/\(name)", context: context) {
+                throw error
+            }
+        }
+    }
+}
