@@ -18,6 +18,8 @@ case "add"?:
     exitCode = AddCommand.run(Array(arguments.dropFirst()))
 case "status"?:
     exitCode = StatusCommand.run(Array(arguments.dropFirst()))
+case "worktree"?:
+    exitCode = WorktreeCommand.run(Array(arguments.dropFirst()))
 case "--version"?, "version"?:
     print("\(BraidVersion.name) \(BraidVersion.current)")
     exitCode = 0

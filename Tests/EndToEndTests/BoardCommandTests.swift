@@ -9,7 +9,7 @@ import TestSupport
 @Suite struct BoardCommandTests {
     static func initializedRepository() throws -> URL {
         let root = try InitCommandTests.repository(with: [:])
-        let outcome = try CommandRunner.run(BraidBinary.path, ["init"], directory: root)
+        let outcome = try ProgramRun.run(BraidBinary.path, ["init"], directory: root)
         #expect(outcome.status == 0)
         return root
     }
@@ -17,10 +17,10 @@ import TestSupport
     @Test func concurrentAddProcessesAllLandWithDistinctIDs() throws {
         let root = try Self.initializedRepository()
         defer { try? FileManager.default.removeItem(at: root) }
-        let outcomes = Mutex<[CommandRunner.Outcome]>([])
+        let outcomes = Mutex<[ProgramRun.Outcome]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { writer in
             for n in 0..<4 {
-                if let outcome = try? CommandRunner.run(BraidBinary.path, ["add", "writer \(writer) task \(n)", "--json"], directory: root) {
+                if let outcome = try? ProgramRun.run(BraidBinary.path, ["add", "writer \(writer) task \(n)", "--json"], directory: root) {
                     outcomes.withLock { $0.append(outcome) }
                 }
             }
@@ -30,7 +30,7 @@ import TestSupport
         #expect(all.allSatisfy { $0.status == 0 })
         let ids = all.compactMap { try? JSONParser.parse($0.stdout)["id"]?.intValue }
         #expect(Set(ids) == Set(1...32))
-        let status = try JSONParser.parse(try CommandRunner.run(BraidBinary.path, ["status", "--json"], directory: root).stdout)
+        let status = try JSONParser.parse(try ProgramRun.run(BraidBinary.path, ["status", "--json"], directory: root).stdout)
         #expect(status["tasks"]?.arrayValue?.count == 32)
     }
 
@@ -52,7 +52,7 @@ import TestSupport
 
             """
         try Data(board.utf8).write(to: root.appendingPathComponent("BOARD.md"))
-        let outcome = try CommandRunner.run(BraidBinary.path, ["status", "--json"], directory: root)
+        let outcome = try ProgramRun.run(BraidBinary.path, ["status", "--json"], directory: root)
         #expect(outcome.status == 0)
         #expect(outcome.stderr.contains("BOARD.md:4:"))
         let tasks = try JSONParser.parse(outcome.stdout)["tasks"]?.arrayValue ?? []
@@ -61,7 +61,7 @@ import TestSupport
         #expect(byID[2]?["owner"] == "claude")
         #expect(byID[3]?["blockedReason"] == "gate failed 3 times (escalated)")
         #expect(byID[1]?["section"] == "done")
-        let table = try CommandRunner.run(BraidBinary.path, ["status"], directory: root).stdout
+        let table = try ProgramRun.run(BraidBinary.path, ["status"], directory: root).stdout
         #expect(table.contains("#3  Blocked      Flaky thing"))
         // Reading never rewrote the board, malformed line included.
         #expect(try String(contentsOf: root.appendingPathComponent("BOARD.md"), encoding: .utf8) == board)
@@ -72,17 +72,17 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: root) }
         let canary = root.appendingPathComponent("pwned")
         let title = "$(touch \(canary.path)); `touch \(canary.path)` --upload-pack=x ../../etc/passwd"
-        let outcome = try CommandRunner.run(BraidBinary.path, ["add", title], directory: root)
+        let outcome = try ProgramRun.run(BraidBinary.path, ["add", title], directory: root)
         #expect(outcome.status == 0)
         #expect(!FileManager.default.fileExists(atPath: canary.path))
-        let status = try JSONParser.parse(try CommandRunner.run(BraidBinary.path, ["status", "--json"], directory: root).stdout)
+        let status = try JSONParser.parse(try ProgramRun.run(BraidBinary.path, ["status", "--json"], directory: root).stdout)
         #expect(status["tasks"]?.arrayValue?.first?["title"] == .string(title))
     }
 
     @Test func commandsOutsideAnInitializedRepositorySaySo() throws {
         let root = try InitCommandTests.repository(with: [:])
         defer { try? FileManager.default.removeItem(at: root) }
-        let outcome = try CommandRunner.run(BraidBinary.path, ["status"], directory: root)
+        let outcome = try ProgramRun.run(BraidBinary.path, ["status"], directory: root)
         #expect(outcome.status == 1)
         #expect(outcome.stderr.hasSuffix("has no .braid/config.json (run 'braid init' first)\n"))
     }

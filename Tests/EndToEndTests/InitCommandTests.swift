@@ -8,15 +8,15 @@ import TestSupport
     static func repository(with files: [String: String]) throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("braid-init-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        _ = try CommandRunner.run("/usr/bin/env", ["git", "init", "-q", "-b", "trunk", root.path])
+        _ = try ProgramRun.run("/usr/bin/env", ["git", "init", "-q", "-b", "trunk", root.path])
         for (name, text) in files {
             try Data(text.utf8).write(to: root.appendingPathComponent(name))
         }
         return root
     }
 
-    static func initialize(_ root: URL, _ extra: [String] = []) throws -> CommandRunner.Outcome {
-        try CommandRunner.run(BraidBinary.path, ["init"] + extra, directory: root)
+    static func initialize(_ root: URL, _ extra: [String] = []) throws -> ProgramRun.Outcome {
+        try ProgramRun.run(BraidBinary.path, ["init"] + extra, directory: root)
     }
 
     @Test(arguments: [
@@ -75,7 +75,7 @@ import TestSupport
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("braid-norepo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let outcome = try CommandRunner.run(BraidBinary.path, ["init"], directory: dir)
+        let outcome = try ProgramRun.run(BraidBinary.path, ["init"], directory: dir)
         #expect(outcome.status == 1)
         #expect(outcome.stderr.contains("is not inside a git repository"))
     }

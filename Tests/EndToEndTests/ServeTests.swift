@@ -165,10 +165,10 @@ import TestSupport
     }
 
     @Test func badCommandLinesFailWithOneLineAndExitTwo() throws {
-        let typo = try CommandRunner.run(BraidBinary.path, ["sevre"])
+        let typo = try ProgramRun.run(BraidBinary.path, ["sevre"])
         #expect(typo.status == 2)
         #expect(typo.stderr == "braid: unknown command 'sevre' (did you mean 'serve'?)\n")
-        let option = try CommandRunner.run(BraidBinary.path, ["serve", "--clientProcessId", "x"])
+        let option = try ProgramRun.run(BraidBinary.path, ["serve", "--clientProcessId", "x"])
         #expect(option.status == 2)
         #expect(option.stderr == "braid: serve: --clientProcessId needs a process id\n")
     }

@@ -32,11 +32,14 @@ public struct BoardStore: Sendable {
     /// throws, nothing is written and the error is rethrown.
     @discardableResult
     public func update<T>(_ body: (inout Board) throws -> T) throws -> T {
-        let lock = try acquireLock()
-        defer {
-            flock(lock, LOCK_UN)
-            close(lock)
+        do {
+            return try FileLock.withExclusiveLock(at: lockPath) { try updateLocked(body) }
+        } catch let error as FileLock.LockError {
+            throw BoardError.cannotLock(path: error.path, reason: error.reason)
         }
+    }
+
+    private func updateLocked<T>(_ body: (inout Board) throws -> T) throws -> T {
         let loaded = try load()
         var board = loaded?.board ?? .empty
         let before = loaded?.text ?? Board.emptyText
@@ -73,26 +76,6 @@ public struct BoardStore: Sendable {
             throw BoardError.notUTF8(path: path.path)
         }
         return (text, Board.parse(text))
-    }
-
-    // MARK: Locking
-
-    private func acquireLock() throws -> Int32 {
-        let directory = lockPath.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw BoardError.cannotLock(path: lockPath.path, reason: "cannot create \(directory.path): \(error.localizedDescription)")
-        }
-        let fd = open(lockPath.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw BoardError.cannotLock(path: lockPath.path, reason: Self.reason(errno)) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            let reason = Self.reason(errno)
-            close(fd)
-            throw BoardError.cannotLock(path: lockPath.path, reason: reason)
-        }
-        return fd
     }
 
     // MARK: Writing

@@ -87,10 +87,37 @@ public struct Git: Sendable {
     /// (`refs/heads/main`) or an object id; either way `--end-of-options` keeps it from being read
     /// as an option.
     public func commit(of ref: String, context: String) throws(GitError) -> String? {
+        if let commit = branchTipFromFiles(ref) { return commit }
         let result = try run(["rev-parse", "--verify", "--quiet", "--end-of-options", "\(ref)^{commit}"],
                              context: context, accepting: [0, 1])
         let commit = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         return result.status == 0 && !commit.isEmpty ? commit : nil
+    }
+
+    /// A branch's tip read from git's own ref files, sparing a process (a fifth of what creating a
+    /// worktree costs on a small repository). Only for `refs/heads/…` and `refs/remotes/…` (which
+    /// always point at commits), in a checkout whose `.git` is a folder using the files backend;
+    /// a loose ref wins over `packed-refs`, as in git. Anything unusual answers nil, and git is asked.
+    func branchTipFromFiles(_ ref: String) -> String? {
+        guard ref.hasPrefix("refs/heads/") || ref.hasPrefix("refs/remotes/"),
+              !ref.contains(".."), !ref.contains("\0") else { return nil }
+        let dotGit = repository.appendingPathComponent(".git")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dotGit.path, isDirectory: &isDirectory), isDirectory.boolValue,
+              !FileManager.default.fileExists(atPath: dotGit.appendingPathComponent("reftable").path) else { return nil }
+        func objectID(_ text: Substring) -> String? {
+            let id = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return (id.count == 40 || id.count == 64) && id.allSatisfy(\.isHexDigit) ? id.lowercased() : nil
+        }
+        if let loose = try? String(contentsOf: dotGit.appendingPathComponent(ref), encoding: .utf8) {
+            return objectID(Substring(loose))
+        }
+        guard let packed = try? String(contentsOf: dotGit.appendingPathComponent("packed-refs"), encoding: .utf8) else { return nil }
+        for line in packed.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") && !line.hasPrefix("^") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[1] == ref { return objectID(parts[0]) }
+        }
+        return nil
     }
 
     /// Whether the full ref (`refs/heads/braid/12-x`) exists.

@@ -15,6 +15,16 @@ public struct Workspace: Sendable {
     public var boardLockURL: URL { stateDirectory.appendingPathComponent("board.lock") }
 
     public func boardURL(_ config: BraidConfig) -> URL { root.appendingPathComponent(config.board) }
+    public var worktreeRegistry: WorktreeRegistry {
+        WorktreeRegistry(file: stateDirectory.appendingPathComponent("worktrees.json"),
+                         lock: stateDirectory.appendingPathComponent("worktrees.lock"))
+    }
+
+    /// The git layer for this repository, set up as the config says.
+    public func worktreeManager(_ config: BraidConfig) throws -> WorktreeManager {
+        try WorktreeManager(git: Git(repository: root), worktreeRoot: worktreeRoot(config), baseBranch: config.baseBranch,
+                            symlinks: config.symlink, copies: config.copy)
+    }
     public func worktreeRoot(_ config: BraidConfig) -> URL { root.appendingPathComponent(config.worktreeRoot) }
 
     public enum LocateError: Error, CustomStringConvertible {

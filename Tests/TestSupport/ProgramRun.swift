@@ -5,7 +5,7 @@ import Foundation
 import Synchronization
 
 /// Runs a program to completion with argv (no shell) and returns its exit code and output.
-public enum CommandRunner {
+public enum ProgramRun {
     public struct Outcome: Sendable {
         public let status: Int32
         public let stdout: String
