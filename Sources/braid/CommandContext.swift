@@ -31,3 +31,9 @@ func printJSON(_ value: JSONValue) {
     bytes.append(0x0A)
     FileDescriptorOutput(fd: 1).write(bytes)
 }
+
+/// A command's own failure, worded for the user.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -22,10 +22,11 @@ enum WorktreeCommand {
                 guard arguments.positionals.isEmpty else { return Usage.fail("worktree prune: takes no arguments") }
                 return try prune()
             case "create":
-                guard arguments.positionals.count == 1, let id = Arguments.taskID(arguments.positionals[0]) else {
-                    return Usage.fail("worktree create: usage: braid worktree create #N")
+                let ids = arguments.positionals.compactMap(Arguments.taskID)
+                guard !ids.isEmpty, ids.count == arguments.positionals.count else {
+                    return Usage.fail("worktree create: usage: braid worktree create #N [#M...]")
                 }
-                return try create(taskID: id, json: arguments.has("--json"))
+                return try create(taskIDs: ids, json: arguments.has("--json"))
             default:
                 return Usage.fail("worktree: unknown subcommand '\(subcommand)'" + Usage.suggestion(for: subcommand, among: subcommands))
             }
@@ -81,26 +82,32 @@ enum WorktreeCommand {
         return 0
     }
 
-    static func create(taskID: Int, json: Bool) throws -> Int32 {
+    /// Several tasks in one call share one resolved base (one fetch).
+    static func create(taskIDs: [Int], json: Bool) throws -> Int32 {
         let context = try CommandContext.load()
-        guard let task = try context.boardStore.read().task(id: taskID) else {
-            return Usage.fail("worktree create: no task #\(taskID) on \(context.config.board)", code: 1)
+        let board = try context.boardStore.read()
+        let tasks = try taskIDs.map { id throws -> (Int, BoardTask) in
+            guard let task = board.task(id: id) else { throw CommandFailure("no task #\(id) on \(context.config.board)") }
+            return (id, task)
         }
-        let registry = context.workspace.worktreeRegistry
-        let worktree: TaskWorktree
-        if let existing = try registry.worktree(forTask: taskID), FileManager.default.fileExists(atPath: existing.path.path) {
-            worktree = existing
-        } else {
-            worktree = try context.workspace.worktreeManager(context.config).create(taskID: taskID, title: task.title)
-            try registry.record(worktree)
+        let manager = try context.workspace.worktreeManager(context.config)
+        var base: BaseRef?
+        var created: [JSONValue] = []
+        for (id, task) in tasks {
+            let worktree = try context.workspace.worktreeRegistry.worktree(forTask: id) {
+                let resolved = try base ?? manager.resolveBase()
+                base = resolved
+                return try manager.create(taskID: id, title: task.title, from: resolved)
+            }
+            for warning in worktree.warnings { FileDescriptorOutput.standardError.write("braid: warning: \(warning)\n") }
+            if json {
+                created.append(["task": .number(JSONNumber(id)), "path": .string(worktree.path.path),
+                                "branch": .string(worktree.branch), "startCommit": .string(worktree.startCommit)])
+            } else {
+                print("#\(id) \(worktree.branch) at \(worktree.startCommit.prefix(12)): \(worktree.path.path)")
+            }
         }
-        for warning in worktree.warnings { FileDescriptorOutput.standardError.write("braid: warning: \(warning)\n") }
-        if json {
-            printJSON(["task": .number(JSONNumber(taskID)), "path": .string(worktree.path.path),
-                       "branch": .string(worktree.branch), "startCommit": .string(worktree.startCommit)])
-        } else {
-            print("#\(taskID) \(worktree.branch) at \(worktree.startCommit.prefix(12)): \(worktree.path.path)")
-        }
+        if json { printJSON(created.count == 1 ? created[0] : .array(created)) }
         return 0
     }
 }

@@ -63,8 +63,11 @@ import Testing
         try board.setTitle(id: 6, "Bad fields, renamed")
         try board.setField(id: 6, key: .blocked, value: "waiting for review")
         board.assignMissingIDs()
-        #expect(try board.add(title: "New", to: .todo) == 7)
-        try board.move(id: 7, to: .done)
+        // `(#8)` on the malformed line with no title is reserved too: ids are never reused.
+        let next = board.nextID
+        #expect(next == 9)
+        #expect(try board.add(title: "New", to: .todo) == next)
+        try board.move(id: next, to: .done)
         let after = rawLines(board)
         // Every malformed line is still there, unchanged, in order, and still reported.
         let malformed = Self.expected.map { before[$0.0 - 1] }

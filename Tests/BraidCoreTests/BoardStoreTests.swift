@@ -60,12 +60,43 @@ final class TemporaryDirectory {
             try board.setOwner(id: 12, "claude")
             return try board.add(title: "Added by Braid")
         }
-        #expect(id == 41)
+        // The fixture's task written without an id got 41 first.
+        #expect(id == 42)
         let after = try store.read()
         #expect(after.task(id: 40)?.title == "Written by a person")
-        #expect(after.task(id: 41)?.title == "Added by Braid")
+        #expect(after.task(id: 41)?.title == "Task without id yet")
+        #expect(after.task(id: 42)?.title == "Added by Braid")
         #expect(after.task(id: 12)?.owner == "claude")
         #expect(try dir.text().contains("Some prose, edited by hand.\n"))
+    }
+
+    @Test func aPersonsSaveThatLandsWhileBraidWritesIsNotOverwritten() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write(try BoardFixtures.text("example.md"))
+        var calls = 0
+        let id = try dir.store.update { board in
+            calls += 1
+            if calls == 1 {
+                // The person's editor saves (by rename, as editors do) while Braid is mid-update.
+                let edited = try dir.text().replacingOccurrences(of: "Some prose.", with: "Some prose, saved meanwhile.")
+                try AtomicFile.write(edited, to: dir.board)
+            }
+            return try board.add(title: "Added by Braid")
+        }
+        #expect(calls == 2)
+        #expect(try dir.text().contains("Some prose, saved meanwhile."))
+        #expect(try dir.store.read().task(id: id)?.title == "Added by Braid")
+    }
+
+    @Test func anIDRemovedByHandIsNeverHandedOutAgain() throws {
+        let dir = try TemporaryDirectory()
+        try dir.write(Board.emptyText)
+        let first = try dir.store.update { try $0.add(title: "first") }
+        let second = try dir.store.update { try $0.add(title: "second") }
+        try dir.write(try dir.text().replacingOccurrences(of: "- [ ] second (#\(second))\n", with: ""))
+        let third = try dir.store.update { try $0.add(title: "third") }
+        #expect(first == 1)
+        #expect(third == second + 1)
     }
 
     @Test func eightWritersAddingAtOnceAllLandWithDistinctIDs() throws {
@@ -108,6 +139,8 @@ final class TemporaryDirectory {
     @Test func anUpdateThatChangesNothingDoesNotRewriteTheFile() throws {
         let dir = try TemporaryDirectory()
         try dir.write(try BoardFixtures.text("crlf.md"))
+        // The first update numbers the fixture's tasks written without an id: a real change.
+        try dir.store.update { _ in }
         let before = try FileManager.default.attributesOfItem(atPath: dir.board.path)[.systemFileNumber] as? Int
         try dir.store.update { board in
             try board.move(id: 3, to: .inProgress)

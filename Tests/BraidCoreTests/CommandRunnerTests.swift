@@ -136,15 +136,21 @@ import Testing
     @Test func slowCommandsStartedAlongsideDoNotHoldUpAFastOnesOutput() throws {
         // Were a fast command's pipe inherited by a slow child spawned at the same moment, its read
         // would last as long as the slow child.
-        let slow = (0..<8).map { _ in ThreadJob(name: "slow") { try? CommandRunner.run(Command("sleep", ["3"])) } }
-        let started = ContinuousClock.now
+        // Ordering, not timing: every fast command must be done while the slow ones still run.
+        let slowEnded = Mutex(0)
+        let slow = (0..<8).map { _ in
+            ThreadJob(name: "slow") {
+                _ = try? CommandRunner.run(Command("sleep", ["60"], timeLimit: .seconds(5)))
+                slowEnded.withLock { $0 += 1 }
+            }
+        }
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
             for _ in 0..<10 {
                 let result = try? CommandRunner.run(Command("printf", ["fast"]))
                 #expect(result?.output == "fast")
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(2.5))
+        #expect(slowEnded.withLock { $0 } == 0)
         for job in slow { _ = job.wait() }
     }
 }

@@ -79,6 +79,34 @@ import TestSupport
         #expect(status["tasks"]?.arrayValue?.first?["title"] == .string(title))
     }
 
+    @Test func anIDIsNeverHandedOutTwiceAndHandWrittenTasksGetOne() throws {
+        let root = try Self.initializedRepository()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for title in ["one", "two", "three"] { _ = try ProgramRun.run(BraidBinary.path, ["add", title], directory: root) }
+        // A person deletes the newest task, and writes one without an id, and mentions (#40) in prose.
+        var board = try String(contentsOf: root.appendingPathComponent("BOARD.md"), encoding: .utf8)
+        board = board.replacingOccurrences(of: "- [ ] three (#3)\n", with: "- [ ] written by hand\n")
+        board += "\nSee also (#40) and (#9223372036854775807).\n"
+        try Data(board.utf8).write(to: root.appendingPathComponent("BOARD.md"))
+        let added = try JSONParser.parse(try ProgramRun.run(BraidBinary.path, ["add", "four", "--json"], directory: root).stdout)
+        let status = try JSONParser.parse(try ProgramRun.run(BraidBinary.path, ["status", "--json"], directory: root).stdout)
+        let ids = (status["tasks"]?.arrayValue ?? []).compactMap { $0["id"]?.intValue }
+        #expect(!ids.contains(3) || ids.filter { $0 == 3 }.count == 1)
+        #expect(Set(ids).count == ids.count)
+        #expect((added["id"]?.intValue ?? 0) > 40)
+        let handWritten = (status["tasks"]?.arrayValue ?? []).first { $0["title"] == "written by hand" }
+        #expect(handWritten?["id"]?.intValue.map { $0 > 40 } == true)
+    }
+
+    @Test func aConfigPointingIntoGitIsRefused() throws {
+        let root = try Self.initializedRepository()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try Data("{\n  \"board\": \".git/config\"\n}\n".utf8).write(to: root.appendingPathComponent(".braid/config.json"))
+        let outcome = try ProgramRun.run(BraidBinary.path, ["add", "x"], directory: root)
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr == "braid: add: .braid/config.json:2: board: must not point into .git\n")
+    }
+
     @Test func commandsOutsideAnInitializedRepositorySaySo() throws {
         let root = try InitCommandTests.repository(with: [:])
         defer { try? FileManager.default.removeItem(at: root) }

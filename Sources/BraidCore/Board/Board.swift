@@ -66,8 +66,32 @@ public struct Board: Sendable {
         return sections.map(\.section).filter { seen.insert($0).inserted }
     }
 
-    /// The id the next added task gets: one more than the largest id on the board.
-    public var nextID: Int { maxID + 1 }
+    /// The id the next added task gets: one more than the largest id ever seen — on a task, in any
+    /// `(#N)` anywhere in the file (a task a person mistyped, a section Braid does not know), or
+    /// in `idFloor` (ids handed out before, remembered outside the file) — so that an id, and the
+    /// worktree and history recorded under it, never passes to another task.
+    public var nextID: Int { max(maxID, Self.largestReference(in: lines.lazy.map(\.text)), idFloor) + 1 }
+
+    /// The largest id handed out before, as remembered by the store (ids below it are never reused).
+    public var idFloor = 0
+
+    /// The largest `(#N)` in the text, whatever line it is on.
+    static func largestReference<S: Sequence>(in texts: S) -> Int where S.Element == Substring {
+        var largest = 0
+        for text in texts {
+            var rest = text.utf8[...]
+            while let open = rest.firstIndex(of: UInt8(ascii: "(")) {
+                rest = rest[rest.index(after: open)...]
+                guard rest.first == UInt8(ascii: "#") else { continue }
+                let digits = rest.dropFirst().prefix { $0 >= 0x30 && $0 <= 0x39 }
+                if let close = digits.endIndex < rest.endIndex ? rest[digits.endIndex] : nil, close == UInt8(ascii: ")"),
+                   let id = TaskLine.positiveNumber(Substring(digits)) {
+                    largest = max(largest, id)
+                }
+            }
+        }
+        return largest
+    }
 
     /// Reads tasks, sections and problems again after the lines changed.
     mutating func reindex() {

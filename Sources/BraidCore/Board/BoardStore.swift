@@ -15,11 +15,17 @@ import Foundation
 public struct BoardStore: Sendable {
     public let path: URL
     public let lockPath: URL
+    /// The largest id ever handed out, so that removing the last task never frees its id.
+    public let idFloorPath: URL
 
     public init(path: URL, lockPath: URL) {
         self.path = path
         self.lockPath = lockPath
+        self.idFloorPath = lockPath.deletingLastPathComponent().appendingPathComponent(lockPath.deletingPathExtension().lastPathComponent + ".last-id")
     }
+
+    /// How often an update is redone when the file was saved by someone else while it ran.
+    private static let attemptsAgainstConcurrentSaves = 8
 
     /// The board as it is on disk; a missing file reads as `Board.empty`.
     public func read() throws -> Board {
@@ -39,22 +45,49 @@ public struct BoardStore: Sendable {
         }
     }
 
+    /// Tasks written by hand without an id get one first. If a person's editor saves the file
+    /// while the change is being written, the new file is not put in place: the change is redone
+    /// on what they saved.
     private func updateLocked<T>(_ body: (inout Board) throws -> T) throws -> T {
-        let loaded = try load()
-        var board = loaded?.board ?? .empty
-        let before = loaded?.text ?? Board.emptyText
-        let result = try body(&board)
-        let after = board.render()
-        // Compared as bytes: String equality would call canonically equivalent texts equal.
-        if !after.utf8.elementsEqual(before.utf8) {
-            try replaceFile(with: after)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let loaded = try load()
+            var board = loaded?.board ?? .empty
+            board.idFloor = readIDFloor()
+            let before = loaded?.text ?? Board.emptyText
+            board.assignMissingIDs()
+            let result = try body(&board)
+            let after = board.render()
+            // Compared as bytes: String equality would call canonically equivalent texts equal.
+            if !after.utf8.elementsEqual(before.utf8) {
+                do {
+                    try replaceFile(with: after, unlessChangedFrom: loaded?.version)
+                } catch is AtomicFile.TargetChanged {
+                    if attempt < Self.attemptsAgainstConcurrentSaves { continue }
+                    throw BoardError.cannotWrite(path: path.path, reason:
+                        "someone else saved it \(attempt) times while Braid was writing it; nothing was written, try again")
+                }
+                writeIDFloor(board.nextID - 1)
+            }
+            return result
         }
-        return result
+    }
+
+    private func readIDFloor() -> Int {
+        guard let text = try? String(contentsOf: idFloorPath, encoding: .utf8) else { return 0 }
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
+    private func writeIDFloor(_ id: Int) {
+        guard id > readIDFloor() else { return }
+        // Best effort: the board itself still holds every id it shows.
+        try? AtomicFile.write("\(id)\n", to: idFloorPath)
     }
 
     // MARK: Reading
 
-    private func load() throws -> (text: String, board: Board)? {
+    private func load() throws -> (text: String, board: Board, version: AtomicFile.Version?)? {
         let fd = open(path.path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -75,16 +108,16 @@ public struct BoardStore: Sendable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw BoardError.notUTF8(path: path.path)
         }
-        return (text, Board.parse(text))
+        return (text, Board.parse(text), AtomicFile.Version.of(descriptor: fd))
     }
 
     // MARK: Writing
 
-    /// Replaces the board file atomically (see `AtomicFile`).
-    private func replaceFile(with text: String) throws {
+    /// Replaces the board file atomically (see `AtomicFile`), unless it is no longer the version read.
+    private func replaceFile(with text: String, unlessChangedFrom version: AtomicFile.Version?) throws {
         do {
-            try AtomicFile.write(text, to: path)
-        } catch {
+            try AtomicFile.write(Array(text.utf8), to: path) { AtomicFile.Version.of(path.resolvingSymlinksInPath()) == version }
+        } catch let error as AtomicFile.WriteError {
             throw BoardError.cannotWrite(path: path.path, reason: error.reason)
         }
     }

@@ -156,9 +156,12 @@ struct TaskLine: Sendable, Hashable {
         return nil
     }
 
+    /// Task ids are at most this; a larger number is malformed (and can never overflow `nextID`).
+    static let maxID = 999_999_999
+
     static func positiveNumber(_ text: Substring) -> Int? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let number = Int(text), number > 0 else { return nil }
+        guard !text.isEmpty, text.utf8.count <= 9, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let number = Int(text), number > 0, number <= maxID else { return nil }
         return number
     }
 }

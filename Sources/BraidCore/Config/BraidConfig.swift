@@ -31,38 +31,3 @@ public struct BraidConfig: Sendable, Equatable {
 
     public init() {}
 }
-
-/// How to run one agent; fields left out keep the built-in profile's values.
-public struct AgentProfileConfig: Sendable, Equatable {
-    /// The argv template (`{prompt}`, `{prompt_file}`, `{worktree}`, `{task_id}` are filled in).
-    public var command: [String]?
-    /// Extra arguments appended to the profile's own.
-    public var extraArguments: [String] = []
-    /// Environment variables added for the agent.
-    public var environment: [String: String] = [:]
-
-    public init(command: [String]? = nil, extraArguments: [String] = [], environment: [String: String] = [:]) {
-        self.command = command
-        self.extraArguments = extraArguments
-        self.environment = environment
-    }
-}
-
-/// One gate step: an argv array, or a shell string only when the step says `shell: true`.
-public struct GateStepConfig: Sendable, Equatable {
-    public enum Command: Sendable, Equatable {
-        case argv([String])
-        case shell(String)
-    }
-
-    public var name: String
-    public var command: Command
-    /// Overrides `stepTimeoutSeconds`.
-    public var timeoutSeconds: Int?
-
-    public init(name: String, command: Command, timeoutSeconds: Int? = nil) {
-        self.name = name
-        self.command = command
-        self.timeoutSeconds = timeoutSeconds
-    }
-}

@@ -34,7 +34,7 @@ struct ExcludeFile {
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(addition.utf8))
         } catch {
-            throw .fileOperationFailed(context: context, path: url.path, reason: "\(error)")
+            throw .fileOperationFailed(context: context, path: url.path, reason: error.localizedDescription)
         }
     }
 

@@ -39,7 +39,7 @@ extension WorktreeManager {
                     do {
                         try FileManager.default.removeItem(at: target)
                     } catch {
-                        throw .fileOperationFailed(context: context, path: target.path, reason: "\(error)")
+                        throw .fileOperationFailed(context: context, path: target.path, reason: error.localizedDescription)
                     }
                 }
             } else {

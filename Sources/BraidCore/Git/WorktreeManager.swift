@@ -160,7 +160,7 @@ public struct WorktreeManager: Sendable {
         do {
             try FileManager.default.createDirectory(at: worktreeRoot, withIntermediateDirectories: true)
         } catch {
-            throw .fileOperationFailed(context: context, path: worktreeRoot.path, reason: "\(error)")
+            throw .fileOperationFailed(context: context, path: worktreeRoot.path, reason: error.localizedDescription)
         }
         var patterns: [String] = []
         let top = git.repository.path
@@ -217,7 +217,7 @@ public struct WorktreeManager: Sendable {
                     try FileManager.default.copyItem(at: source, to: destination)
                 }
             } catch {
-                throw .fileOperationFailed(context: context, path: destination.path, reason: "\(error)")
+                throw .fileOperationFailed(context: context, path: destination.path, reason: error.localizedDescription)
             }
         }
         return skipped

@@ -14,9 +14,16 @@ public enum AtomicFile {
         public var description: String { "writing \(path): \(reason)" }
     }
 
+    /// Thrown when `unlessChanged` found the target changed since it was read: nothing was written.
+    public struct TargetChanged: Error {}
+
     /// Through a symbolic link, the file it points to is replaced, not the link. An existing
     /// file's permissions are kept; a new file gets 0644 less the umask.
-    public static func write(_ bytes: [UInt8], to url: URL) throws(WriteError) {
+    ///
+    /// - Parameter unlessChanged: checked after the new bytes are on disk, right before the
+    ///   rename; returning false abandons the write (`TargetChanged`). It lets a caller that read
+    ///   the file refuse to replace a version someone else saved meanwhile.
+    public static func write(_ bytes: [UInt8], to url: URL, unlessChanged: (() -> Bool)? = nil) throws {
         let target = url.resolvingSymlinksInPath()
         let directory = target.deletingLastPathComponent()
         func failure(_ what: String, _ code: Int32) -> WriteError {
@@ -47,6 +54,10 @@ public enum AtomicFile {
             throw failure("flushing \(temporary)", code)
         }
         close(fd)
+        if let unlessChanged, !unlessChanged() {
+            unlink(temporary)
+            throw TargetChanged()
+        }
         guard rename(temporary, target.path) == 0 else {
             let code = errno
             unlink(temporary)
@@ -60,8 +71,38 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(_ text: String, to url: URL) throws(WriteError) {
+    public static func write(_ text: String, to url: URL) throws {
         try write(Array(text.utf8), to: url)
+    }
+
+    /// What identifies one saved version of a file: replaced by rename, it gets a new inode; written
+    /// in place, a new size or modification time. Nil for a missing file.
+    public struct Version: Equatable, Sendable {
+        let device: UInt64
+        let inode: UInt64
+        let size: Int64
+        let modified: Int
+        let modifiedNanoseconds: Int
+
+        public static func of(_ url: URL) -> Version? {
+            var info = stat()
+            guard stat(url.path, &info) == 0 else { return nil }
+            return Version(info)
+        }
+
+        public static func of(descriptor fd: Int32) -> Version? {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { return nil }
+            return Version(info)
+        }
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            modified = info.st_mtim.tv_sec
+            modifiedNanoseconds = info.st_mtim.tv_nsec
+        }
     }
 }
 

@@ -30,11 +30,14 @@ public struct Workspace: Sendable {
     public enum LocateError: Error, CustomStringConvertible {
         case notARepository(String)
         case notInitialized(String)
+        case leavesRepository(field: String, path: String)
 
         public var description: String {
             switch self {
             case .notARepository(let path): return "\(path) is not inside a git repository (run 'git init' first)"
             case .notInitialized(let path): return "\(path) has no \(ConfigFile.relativePath) (run 'braid init' first)"
+            case .leavesRepository(let field, let path):
+                return "\(ConfigFile.relativePath): \(field): \(path) leads out of the repository through a symbolic link; Braid writes only inside it"
             }
         }
     }
@@ -71,9 +74,28 @@ public struct Workspace: Sendable {
         return URL(fileURLWithPath: NSString.path(withComponents: Array(parts[..<i])))
     }
 
+    /// The config, checked against the repository as it is on disk: the board, the worktree root
+    /// and Braid's state must not lead out of the repository through a symbolic link.
     public func loadConfig() throws -> BraidConfig {
         guard FileManager.default.fileExists(atPath: configURL.path) else { throw LocateError.notInitialized(root.path) }
-        return try ConfigFile.load(from: configURL)
+        let config = try ConfigFile.load(from: configURL)
+        for (field, url) in [("board", boardURL(config)), ("worktreeRoot", worktreeRoot(config)), ("state", stateDirectory)] {
+            guard contains(url) else { throw LocateError.leavesRepository(field: field, path: url.path) }
+        }
+        return config
+    }
+
+    /// Whether `url`, with every symbolic link on its existing part resolved, is inside the repository.
+    func contains(_ url: URL) -> Bool {
+        var existing = url.standardizedFileURL
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path), existing.path != "/" {
+            rest.insert(existing.lastPathComponent, at: 0)
+            existing = existing.deletingLastPathComponent()
+        }
+        let resolved = rest.reduce(existing.resolvingSymlinksInPath()) { $0.appendingPathComponent($1) }.standardizedFileURL.path
+        let top = root.resolvingSymlinksInPath().path
+        return resolved == top || resolved.hasPrefix(top.hasSuffix("/") ? top : top + "/")
     }
 
     /// What `braid init` did, for its report.
@@ -88,7 +110,7 @@ public struct Workspace: Sendable {
     public func initialize(testCommand: String?, agent: String?) throws -> InitReport {
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: stateDirectory, withIntermediateDirectories: true)
-        try Self.writeIfChanged(braidDirectory.appendingPathComponent(".gitignore"), """
+        try Self.writeIfMissing(braidDirectory.appendingPathComponent(".gitignore"), """
             # Braid's runtime files; config.json is meant to be committed.
             state/
             logs/
@@ -134,8 +156,9 @@ public struct Workspace: Sendable {
         return name.isEmpty ? nil : name
     }
 
-    private static func writeIfChanged(_ url: URL, _ text: String) throws {
-        if let existing = try? String(contentsOf: url, encoding: .utf8), existing == text { return }
+    /// A file the user may have edited since is theirs: only written when missing.
+    private static func writeIfMissing(_ url: URL, _ text: String) throws {
+        guard !FileManager.default.fileExists(atPath: url.path) else { return }
         try AtomicFile.write(text, to: url)
     }
 }

@@ -1,0 +1,177 @@
+import JSON
+
+/// Validates the parsed config field by field.
+struct ConfigReader {
+    let locator: FieldLocator
+    let file: String
+
+    static let fields = ["board", "baseBranch", "maxSessions", "maxRetries", "defaultAgent", "fallback", "agents", "gate",
+                         "stepTimeoutSeconds", "sessionTimeoutSeconds", "worktreeRoot", "symlink", "copy"]
+
+    func fail(_ path: [String], _ message: String) -> ConfigError {
+        ConfigError(file: file, line: locator.line(of: path), field: FieldLocator.display(path), message: message)
+    }
+
+    func read(_ root: JSONValue) throws(ConfigError) -> BraidConfig {
+        guard case .object(let members) = root else { throw fail([], "the config must be a JSON object") }
+        try rejectUnknown(members, known: Self.fields, at: [])
+        var config = BraidConfig()
+        if let v = members["board"] { config.board = try relativePath(v, ["board"]) }
+        if let v = members["baseBranch"] { config.baseBranch = try branchName(v, ["baseBranch"]) }
+        if let v = members["maxSessions"] { config.maxSessions = try integer(v, ["maxSessions"], 1...64) }
+        if let v = members["maxRetries"] { config.maxRetries = try integer(v, ["maxRetries"], 0...20) }
+        if let v = members["defaultAgent"] { config.defaultAgent = try name(v, ["defaultAgent"]) }
+        if let v = members["fallback"] {
+            config.fallback = try array(v, ["fallback"]).enumerated().map { i, e throws(ConfigError) in try name(e, ["fallback", "[\(i)]"]) }
+        }
+        if let v = members["agents"] { config.agents = try agents(v) }
+        if let v = members["gate"] { config.gate = try gate(v) }
+        if let v = members["stepTimeoutSeconds"] { config.stepTimeoutSeconds = try integer(v, ["stepTimeoutSeconds"], 1...604_800) }
+        if let v = members["sessionTimeoutSeconds"] { config.sessionTimeoutSeconds = try integer(v, ["sessionTimeoutSeconds"], 1...604_800) }
+        if let v = members["worktreeRoot"] {
+            config.worktreeRoot = try relativePath(v, ["worktreeRoot"])
+            guard !config.worktreeRoot.split(separator: "/").allSatisfy({ $0 == "." }) else {
+                throw fail(["worktreeRoot"], "must be a folder inside the repository, not its top")
+            }
+        }
+        if let v = members["symlink"] {
+            config.symlink = try array(v, ["symlink"]).enumerated().map { i, e throws(ConfigError) in try sharedPath(e, ["symlink", "[\(i)]"]) }
+        }
+        if let v = members["copy"] {
+            config.copy = try array(v, ["copy"]).enumerated().map { i, e throws(ConfigError) in try sharedPath(e, ["copy", "[\(i)]"]) }
+        }
+        return config
+    }
+
+    func rejectUnknown(_ members: [String: JSONValue], known: [String], at path: [String]) throws(ConfigError) {
+        for key in members.keys.sorted() where !known.contains(key) {
+            let near = known.map { ($0, Similarity.editDistance(key.lowercased(), $0.lowercased())) }.min { $0.1 < $1.1 }
+            let hint = near.flatMap { $0.1 <= 3 ? " (did you mean '\($0.0)'?)" : nil } ?? " (known: \(known.joined(separator: ", ")))"
+            throw fail(path + [key], "unknown field" + hint)
+        }
+    }
+
+    func string(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> String {
+        guard case .string(let s) = value else { throw fail(path, "must be a string") }
+        return s
+    }
+
+    func array(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> [JSONValue] {
+        guard case .array(let a) = value else { throw fail(path, "must be an array") }
+        return a
+    }
+
+    func integer(_ value: JSONValue, _ path: [String], _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard case .number(let n) = value, let i = Int(n.text), range.contains(i) else {
+            throw fail(path, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return i
+    }
+
+    func name(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> String {
+        let s = try string(value, path)
+        guard !s.isEmpty, s.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }) else {
+            throw fail(path, "must be a name of letters, digits, '-', '_' or '.'")
+        }
+        return s
+    }
+
+    /// The same rule the git layer applies (`git check-ref-format --branch`), so a bad name is
+    /// reported here, with its line, rather than when a worktree is first created.
+    func branchName(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> String {
+        let s = try string(value, path)
+        guard BranchName.isValid(s) else {
+            throw fail(path, "must be a valid git branch name (not starting with '-', no spaces, '..', '~', '^', ':', '?', '*', '[', '@{' or a '.lock' ending)")
+        }
+        return s
+    }
+
+    /// A path inside the repository: relative, without `..`, and never into `.git` (a committed
+    /// config must not be able to make Braid overwrite git's own files).
+    func relativePath(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> String {
+        let s = try string(value, path)
+        let parts = s.split(separator: "/", omittingEmptySubsequences: true)
+        guard !s.isEmpty, !s.hasPrefix("/"), !s.hasPrefix("~"), !parts.contains(".."), !s.contains("\0"),
+              !s.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw fail(path, "must be a relative path inside the repository (no leading '/' or '~', no '..')")
+        }
+        guard !parts.contains(where: { $0.lowercased() == ".git" }) else {
+            throw fail(path, "must not point into .git")
+        }
+        return s
+    }
+
+    /// A folder or file shared into worktrees: checked by the same rule the git layer uses.
+    func sharedPath(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> String {
+        let s = try relativePath(value, path)
+        do {
+            _ = try RepositoryPath(s, context: "reading the config")
+        } catch {
+            guard case .unsafePath(_, _, let reason) = error else { throw fail(path, "\(error)") }
+            throw fail(path, "must name a file or folder inside the repository: \(reason)")
+        }
+        return s
+    }
+
+    func agents(_ value: JSONValue) throws(ConfigError) -> [String: AgentProfileConfig] {
+        guard case .object(let members) = value else { throw fail(["agents"], "must be an object of agent profiles") }
+        var profiles: [String: AgentProfileConfig] = [:]
+        for (agentName, profileValue) in members {
+            let path = ["agents", agentName]
+            _ = try name(.string(agentName), path)
+            guard case .object(let fields) = profileValue else { throw fail(path, "must be an object") }
+            try rejectUnknown(fields, known: ["command", "extraArguments", "environment"], at: path)
+            var profile = AgentProfileConfig()
+            if let command = fields["command"] {
+                let argv = try array(command, path + ["command"]).enumerated().map { i, e throws(ConfigError) in
+                    try string(e, path + ["command", "[\(i)]"])
+                }
+                guard !argv.isEmpty, !argv[0].isEmpty else { throw fail(path + ["command"], "must name a program first") }
+                profile.command = argv
+            }
+            if let extra = fields["extraArguments"] {
+                profile.extraArguments = try array(extra, path + ["extraArguments"]).enumerated().map { i, e throws(ConfigError) in
+                    try string(e, path + ["extraArguments", "[\(i)]"])
+                }
+            }
+            if let environment = fields["environment"] {
+                guard case .object(let variables) = environment else { throw fail(path + ["environment"], "must be an object of strings") }
+                for (key, v) in variables { profile.environment[key] = try string(v, path + ["environment", key]) }
+            }
+            profiles[agentName] = profile
+        }
+        return profiles
+    }
+
+    func gate(_ value: JSONValue) throws(ConfigError) -> [GateStepConfig] {
+        var steps: [GateStepConfig] = []
+        for (i, element) in try array(value, ["gate"]).enumerated() {
+            let path = ["gate", "[\(i)]"]
+            guard case .object(let fields) = element else { throw fail(path, "must be an object with \"name\" and \"run\"") }
+            try rejectUnknown(fields, known: ["name", "run", "shell", "timeoutSeconds"], at: path)
+            guard let nameValue = fields["name"] else { throw fail(path, "missing \"name\"") }
+            let stepName = try string(nameValue, path + ["name"])
+            guard let run = fields["run"] else { throw fail(path, "missing \"run\"") }
+            let shell = try fields["shell"].map { v throws(ConfigError) -> Bool in
+                guard case .bool(let b) = v else { throw fail(path + ["shell"], "must be true or false") }
+                return b
+            } ?? false
+            let command: GateStepConfig.Command
+            switch run {
+            case .string(let line):
+                guard shell else { throw fail(path + ["run"], "a command line needs \"shell\": true; otherwise give an argv array") }
+                command = .shell(line)
+            case .array(let elements):
+                guard !shell else { throw fail(path + ["run"], "with \"shell\": true, give the command line as one string") }
+                let argv = try elements.enumerated().map { j, e throws(ConfigError) in try string(e, path + ["run", "[\(j)]"]) }
+                guard !argv.isEmpty, !argv[0].isEmpty else { throw fail(path + ["run"], "must name a program first") }
+                command = .argv(argv)
+            default:
+                throw fail(path + ["run"], "must be an argv array (or a string with \"shell\": true)")
+            }
+            let timeout = try fields["timeoutSeconds"].map { v throws(ConfigError) in try integer(v, path + ["timeoutSeconds"], 1...604_800) }
+            steps.append(GateStepConfig(name: stepName, command: command, timeoutSeconds: timeout))
+        }
+        return steps
+    }
+}

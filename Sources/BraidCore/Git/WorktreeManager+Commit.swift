@@ -1,0 +1,35 @@
+import Foundation
+
+extension WorktreeManager {
+    /// Commits whatever the agent left uncommitted in its worktree, so that its work is kept and
+    /// gated as one state; returns the new commit, or nil when there was nothing to commit.
+    /// Hooks are not run (`--no-verify`): the gate is what checks the work, and a hook waiting for
+    /// input would hang an unattended run. Without a configured identity, Braid's own is used.
+    public func commitPending(_ worktree: TaskWorktree, message: String) throws(GitError) -> String? {
+        let context = "committing the work of #\(worktree.taskID)"
+        let git = git.at(worktree.path)
+        guard !(try git.output(["status", "--porcelain", "--untracked-files=all"], context: context)).isEmpty else { return nil }
+        try git.run(["add", "-A", "--", "."], context: context)
+        var identity: [String] = []
+        let email = try git.run(["config", "--get", "user.email"], context: context, accepting: [0, 1]).output
+        if email.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            identity = ["-c", "user.name=Braid", "-c", "user.email=braid@localhost"]
+        }
+        try git.run(identity + ["commit", "--quiet", "--no-verify", "--allow-empty-message", "-F", "-"],
+                    context: context, input: Data(message.utf8))
+        return try head(worktree)
+    }
+
+    /// The worktree's current commit.
+    public func head(_ worktree: TaskWorktree) throws(GitError) -> String {
+        try git.at(worktree.path).output(["rev-parse", "--verify", "HEAD"], context: "reading the head of #\(worktree.taskID)")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whether the worktree's committed content differs from its start commit (commits that
+    /// undo each other count as no change).
+    public func hasCommittedChanges(_ worktree: TaskWorktree) throws(GitError) -> Bool {
+        try git.at(worktree.path).run(["diff", "--quiet", "--no-ext-diff", worktree.startCommit, "HEAD", "--"],
+                                      context: "comparing #\(worktree.taskID) with its start", accepting: [0, 1]).status == 1
+    }
+}
