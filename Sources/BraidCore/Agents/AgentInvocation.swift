@@ -70,12 +70,13 @@ public struct AgentInvocation: Sendable, Hashable {
                                                         withIntermediateDirectories: true)
             } catch {
                 throw .fileWriteFailed(context: context, path: file.url.deletingLastPathComponent().path,
-                                       reason: "\(error)")
+                                       reason: error.localizedDescription)
             }
             do {
                 try AtomicFile.write(Array(file.contents), to: file.url)
             } catch {
-                throw .fileWriteFailed(context: context, path: file.url.path, reason: error.reason)
+                throw .fileWriteFailed(context: context, path: file.url.path,
+                                       reason: (error as? AtomicFile.WriteError)?.reason ?? error.localizedDescription)
             }
         }
     }
