@@ -22,6 +22,8 @@ public struct BraidConfig: Sendable, Equatable {
     public var stepTimeoutSeconds = 1800
     /// Wall-time limit of one agent session.
     public var sessionTimeoutSeconds = 3600
+    /// A session that prints nothing and changes no file for this long is stalled, and ended.
+    public var stallTimeoutSeconds = 900
     /// Where task worktrees are created, relative to the repository root.
     public var worktreeRoot = ".braid/worktrees"
     /// Directories of the main checkout symlinked into each worktree (e.g. `node_modules`).

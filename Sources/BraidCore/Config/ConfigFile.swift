@@ -64,6 +64,7 @@ public enum ConfigFile {
             "gate": .array(gate),
             "stepTimeoutSeconds": .number(JSONNumber(config.stepTimeoutSeconds)),
             "sessionTimeoutSeconds": .number(JSONNumber(config.sessionTimeoutSeconds)),
+            "stallTimeoutSeconds": .number(JSONNumber(config.stallTimeoutSeconds)),
             "worktreeRoot": .string(config.worktreeRoot),
             "symlink": strings(config.symlink),
             "copy": strings(config.copy),

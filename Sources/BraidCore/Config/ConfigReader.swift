@@ -6,7 +6,7 @@ struct ConfigReader {
     let file: String
 
     static let fields = ["board", "baseBranch", "maxSessions", "maxRetries", "defaultAgent", "fallback", "agents", "gate",
-                         "stepTimeoutSeconds", "sessionTimeoutSeconds", "worktreeRoot", "symlink", "copy"]
+                         "stepTimeoutSeconds", "sessionTimeoutSeconds", "stallTimeoutSeconds", "worktreeRoot", "symlink", "copy"]
 
     func fail(_ path: [String], _ message: String) -> ConfigError {
         ConfigError(file: file, line: locator.line(of: path), field: FieldLocator.display(path), message: message)
@@ -28,6 +28,7 @@ struct ConfigReader {
         if let v = members["gate"] { config.gate = try gate(v) }
         if let v = members["stepTimeoutSeconds"] { config.stepTimeoutSeconds = try integer(v, ["stepTimeoutSeconds"], 1...604_800) }
         if let v = members["sessionTimeoutSeconds"] { config.sessionTimeoutSeconds = try integer(v, ["sessionTimeoutSeconds"], 1...604_800) }
+        if let v = members["stallTimeoutSeconds"] { config.stallTimeoutSeconds = try integer(v, ["stallTimeoutSeconds"], 1...604_800) }
         if let v = members["worktreeRoot"] {
             config.worktreeRoot = try relativePath(v, ["worktreeRoot"])
             guard !config.worktreeRoot.split(separator: "/").allSatisfy({ $0 == "." }) else {

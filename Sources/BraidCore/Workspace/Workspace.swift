@@ -12,6 +12,13 @@ public struct Workspace: Sendable {
     public var braidDirectory: URL { root.appendingPathComponent(".braid") }
     public var configURL: URL { root.appendingPathComponent(ConfigFile.relativePath) }
     public var stateDirectory: URL { braidDirectory.appendingPathComponent("state") }
+    /// One folder per agent session: its output log, its prompt.
+    public var logsDirectory: URL { braidDirectory.appendingPathComponent("logs") }
+
+    /// Left by `braid cancel` for a session, so the supervisor knows the session's end was asked for.
+    public func cancelMarker(session: String) -> URL {
+        stateDirectory.appendingPathComponent("cancelled").appendingPathComponent(session)
+    }
     public var boardLockURL: URL { stateDirectory.appendingPathComponent("board.lock") }
 
     public func boardURL(_ config: BraidConfig) -> URL { root.appendingPathComponent(config.board) }
