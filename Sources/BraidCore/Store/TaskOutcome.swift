@@ -1,0 +1,27 @@
+/// What the supervisor concluded about a task after a session, or what a person decided for it.
+///
+/// Open, like LSP's error codes: a value written by a newer Braid reads back as itself, and the
+/// fold records it without acting on it.
+public struct TaskOutcome: RawRepresentable, Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+
+    /// The gate passed: the task waits for review or the merge queue.
+    public static let review = TaskOutcome(rawValue: "review")
+    /// A failed try, with tries left: the agent gets the failure output and another session.
+    public static let retry = TaskOutcome(rawValue: "retry")
+    /// A failed try and none left: the task stops until a person decides.
+    public static let escalated = TaskOutcome(rawValue: "escalated")
+    /// The agent ran out of quota; the task moves to the fallback agent. Not a failed try.
+    public static let quotaFallback = TaskOutcome(rawValue: "quotaFallback")
+    /// A person gave the task up.
+    public static let abandoned = TaskOutcome(rawValue: "abandoned")
+    /// A person gave the task to another agent, which starts with no failed tries.
+    public static let reassigned = TaskOutcome(rawValue: "reassigned")
+    /// A person retried an escalated task (usually with guidance): the count of tries starts again.
+    public static let retriedByUser = TaskOutcome(rawValue: "retriedByUser")
+
+    public var description: String { rawValue }
+}
