@@ -5,7 +5,8 @@ import BraidCore
 
 /// The CLI's help text and its one-line errors.
 enum Usage {
-    static let commands = ["serve", "call", "init", "add", "status", "worktree", "version", "help"]
+    static let commands = ["serve", "call", "init", "add", "status", "worktree", "run", "log", "retry", "reassign",
+                           "abandon", "cancel", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -21,6 +22,12 @@ enum Usage {
           status                 every task: section, owner, tries, last gate, why blocked
           worktree list|prune|create #N
                                  the task worktrees; prune dead ones; create one for a task
+          run                    supervise: run agents on the board's tasks until nothing is runnable
+          log #N                 the task's sessions: their output and gate results
+          retry #N [--guidance TEXT]   back to Todo, tries counted afresh, guidance in the prompt
+          reassign #N AGENT      back to Todo with another agent
+          abandon #N             give up: worktree and branch removed, the task stays blocked
+          cancel #N              end the task's running session (and everything it started)
           version                print the version
           help                   print this text
 

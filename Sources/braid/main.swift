@@ -20,6 +20,18 @@ case "status"?:
     exitCode = StatusCommand.run(Array(arguments.dropFirst()))
 case "worktree"?:
     exitCode = WorktreeCommand.run(Array(arguments.dropFirst()))
+case "run"?:
+    exitCode = await RunCommand.run(Array(arguments.dropFirst()))
+case "log"?:
+    exitCode = TaskCommands.log(Array(arguments.dropFirst()))
+case "retry"?:
+    exitCode = TaskCommands.retry(Array(arguments.dropFirst()))
+case "reassign"?:
+    exitCode = TaskCommands.reassign(Array(arguments.dropFirst()))
+case "abandon"?:
+    exitCode = TaskCommands.abandon(Array(arguments.dropFirst()))
+case "cancel"?:
+    exitCode = TaskCommands.cancel(Array(arguments.dropFirst()))
 case "--version"?, "version"?:
     print("\(BraidVersion.name) \(BraidVersion.current)")
     exitCode = 0

@@ -274,10 +274,10 @@ public final class Journal: Sendable {
               SupervisorState(folding: reread.events) == g.state else {
             throw .compactionWouldChangeState(path: path)
         }
-        do throws(AtomicFile.WriteError) {
+        do {
             try AtomicFile.write(bytes, to: url)
         } catch {
-            throw .io(path: path, doing: "compacting", reason: error.reason)
+            throw .io(path: path, doing: "compacting", reason: (error as? AtomicFile.WriteError)?.reason ?? "\(error)")
         }
         // The open descriptor still writes to the old file, which the rename unlinked.
         let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CLOEXEC)

@@ -170,7 +170,7 @@ public actor Supervisor {
         } else if !result.changed {
             why = "the session changed nothing (\(result.exit))"
         } else {
-            why = result.gate.map { Self.oneLine($0) } ?? "the gate did not run"
+            why = result.gate.map { Self.describe($0) } ?? "the gate did not run"
         }
         let counted = journal.state.session(plan.session)?.verdict == .failed
         let tries = (journal.state.task(id)?.attempts ?? 0) + (counted ? 0 : 1)
@@ -279,7 +279,7 @@ public actor Supervisor {
         "\(task)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
     }
 
-    static func oneLine(_ gate: GateResult) -> String {
+    static func describe(_ gate: GateResult) -> String {
         guard let step = gate.failedStep else { return "the gate passed" }
         return "gate step \(step.name) \(step.outcome)"
     }
