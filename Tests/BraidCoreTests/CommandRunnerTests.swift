@@ -13,6 +13,21 @@ import Testing
         #expect(result.stderr.count == 600_000)
     }
 
+    @Test func standardErrorCanJoinStandardOutputInWrittenOrder() throws {
+        let result = try CommandRunner.run(Command("sh", ["-c", "echo 1; echo 2 >&2; echo 3; echo 4 >&2"],
+                                                  timeLimit: .seconds(30), standardErrorToOutput: true))
+        #expect(result.output == "1\n2\n3\n4\n")
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func outputTailLimitKeepsTheEndOfEachStreamAndCountsTheRest() throws {
+        let script = "head -c 1000000 /dev/zero; printf END; head -c 300000 /dev/zero >&2; printf ERR >&2"
+        let result = try CommandRunner.run(Command("sh", ["-c", script], timeLimit: .seconds(30), outputTailLimit: 1000))
+        #expect(result.stdout.count == 1000 && result.output.hasSuffix("END"))
+        #expect(result.stderr.count == 1000 && result.errorOutput.hasSuffix("ERR"))
+        #expect(result.droppedOutputBytes == 1_000_003 + 300_003 - 2000)
+    }
+
     @Test func feedsStandardInputLargerThanAPipe() throws {
         let input = Data((0..<1_000_000).map { UInt8($0 % 251) })
         let result = try CommandRunner.run(Command("cat", standardInput: input, timeLimit: .seconds(30)))
@@ -71,6 +86,15 @@ import Testing
         #expect(result.timedOut)
         #expect(!result.succeeded)
         #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func timeLimitStopsWhatAnExitedChildLeftHoldingItsOutput() throws {
+        // The shell exits at once; the sleep it left keeps stdout open, so reading would last 300 s.
+        let started = ContinuousClock.now
+        let result = try CommandRunner.run(Command("sh", ["-c", "sleep 300 & echo started"], timeLimit: .milliseconds(300)))
+        #expect(result.timedOut)
+        #expect(result.output == "started\n")
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func childIgnoringSIGTERMIsKilledAfterTheGracePeriod() throws {

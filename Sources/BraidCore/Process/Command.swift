@@ -22,11 +22,18 @@ public struct Command: Sendable, Hashable {
     /// Time between SIGTERM and SIGKILL once the limit has passed. Git removes its lock files on
     /// SIGTERM but cannot on SIGKILL, so a stopped git should get the chance.
     public var terminationGracePeriod: Duration
+    /// Standard error goes into the same pipe as standard output, interleaved as written (as
+    /// `2>&1` would); the result's `stderr` is then empty.
+    public var standardErrorToOutput: Bool
+    /// Keep only the last this many bytes of each stream, and count the rest in the result's
+    /// `droppedOutputBytes`: memory stays bounded whatever the program prints. Nil keeps everything.
+    public var outputTailLimit: Int?
 
     public init(_ executable: String, _ arguments: [String] = [], workingDirectory: URL? = nil,
                 environment: [String: String] = [:], unsetEnvironment: Set<String> = [],
                 standardInput: Data? = nil, timeLimit: Duration? = nil,
-                terminationGracePeriod: Duration = .seconds(2)) {
+                terminationGracePeriod: Duration = .seconds(2), standardErrorToOutput: Bool = false,
+                outputTailLimit: Int? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.workingDirectory = workingDirectory
@@ -35,5 +42,7 @@ public struct Command: Sendable, Hashable {
         self.standardInput = standardInput
         self.timeLimit = timeLimit
         self.terminationGracePeriod = terminationGracePeriod
+        self.standardErrorToOutput = standardErrorToOutput
+        self.outputTailLimit = outputTailLimit
     }
 }

@@ -9,13 +9,17 @@ public struct CommandResult: Sendable, Hashable {
     public let timedOut: Bool
     public let stdout: Data
     public let stderr: Data
+    /// Bytes left out of the start of `stdout` and `stderr` under the command's `outputTailLimit`.
+    public let droppedOutputBytes: Int
 
-    public init(status: Int32, terminatedBySignal: Bool, timedOut: Bool, stdout: Data, stderr: Data) {
+    public init(status: Int32, terminatedBySignal: Bool, timedOut: Bool, stdout: Data, stderr: Data,
+                droppedOutputBytes: Int = 0) {
         self.status = status
         self.terminatedBySignal = terminatedBySignal
         self.timedOut = timedOut
         self.stdout = stdout
         self.stderr = stderr
+        self.droppedOutputBytes = droppedOutputBytes
     }
 
     /// Exited by itself with status 0.

@@ -8,17 +8,16 @@ import Synchronization
 
 /// Runs a program to completion and returns how it ended with everything it wrote.
 ///
-/// Built for short programs that do not leave daemons behind (git, gates' test commands): it uses
-/// `Foundation.Process`, which on Linux learns of an exit through a descriptor that a long-lived
-/// grandchild would keep open (see LINUX-NOTES). Agents get their own spawner.
+/// Built for short programs (git, gates' test commands). The hazards of a child process are handled
+/// here once: the child starts through `ChildSpawn` (its own process group, default signal
+/// dispositions, nothing blocked, no stray descriptor); stdout and stderr are drained on separate
+/// threads while stdin is fed on a third, so that no pipe filling up can stall the child or us; the
+/// exit is learnt by `ChildReaper`; and a time limit stops the child's whole process group. Each
+/// call owns what it touches, so any number of threads may run commands at once. The call blocks
+/// its thread until the program has ended: keep long commands off Swift's cooperative pool.
 ///
-/// The hazards of a child process are handled here once: stdout and stderr are drained on
-/// separate threads while stdin is fed on a third, so that no pipe filling up can stall the child or
-/// us; the exit is learnt from `terminationHandler`, set before `run()` (`waitUntilExit` has been
-/// seen to hang on Linux); a time limit stops the child's whole process group; and children start
-/// from `Spawner`'s thread, with no signal blocked and no stray descriptor. Each call owns what it
-/// touches, so any number of threads may run commands at once. The call blocks its thread until
-/// the program has ended: keep long commands off Swift's cooperative pool.
+/// The output is read to its end, so a grandchild that keeps the pipes open holds the call until
+/// the time limit stops the group. Agents, which leave daemons behind, get `AgentProcess`.
 public enum CommandRunner {
     public static func run(_ command: Command) throws(CommandError) -> CommandResult {
         let environment = Self.environment(for: command)
@@ -27,77 +26,109 @@ public enum CommandRunner {
         let started = Spawner.shared.perform { start(command, path: path, environment: environment, exit: exit) }
         let child = try started.get()
         let timers = command.timeLimit.map {
-            exit.stop(child.process.processIdentifier, after: $0, grace: command.terminationGracePeriod)
+            exit.stop(child.pid, after: $0, grace: command.terminationGracePeriod)
         }
 
         // The input is closed as soon as it is written: a child like `cat` ends only then.
-        let feeder = child.stdin.flatMap { handle in
+        let feeder = child.stdin.flatMap { fd in
             command.standardInput.map { data in
                 ThreadJob(name: "command-stdin") {
                     Self.blockSIGPIPEOnThisThread()
-                    FileDescriptorIO.writeAll(handle.fileDescriptor, data)
-                    try? handle.close()
+                    FileDescriptorIO.writeAll(fd, data)
+                    close(fd)
                 }
             }
         }
-        let errorHandle = child.stderr
-        let errorDrain = ThreadJob(name: "command-stderr") { FileDescriptorIO.readToEnd(errorHandle.fileDescriptor) }
-        let output = FileDescriptorIO.readToEnd(child.stdout.fileDescriptor)
-        let errors = errorDrain.wait()
+        let limit = command.outputTailLimit
+        let errorDrain = child.stderr.map { fd in
+            ThreadJob(name: "command-stderr") { FileDescriptorIO.readToEnd(fd, keepingLast: limit) }
+        }
+        let output = FileDescriptorIO.readToEnd(child.stdout, keepingLast: limit)
+        let errors = errorDrain?.wait() ?? (data: Data(), dropped: 0)
         feeder?.wait()
-        exit.waitForExit()
+        let status = exit.waitForStatus()
         timers?.forEach { $0.cancel() }
-        try? child.stdout.close()
-        try? child.stderr.close()
+        close(child.stdout)
+        if let fd = child.stderr { close(fd) }
 
-        return CommandResult(status: child.process.terminationStatus,
-                             terminatedBySignal: child.process.terminationReason == .uncaughtSignal,
+        // No status: something else reaped the child (SIGCHLD ignored), which Braid never does.
+        let (code, bySignal) = status.map(ChildReaper.decode) ?? (-1, false)
+        return CommandResult(status: code,
+                             terminatedBySignal: bySignal,
                              timedOut: exit.timedOut,
-                             stdout: output,
-                             stderr: errors)
+                             stdout: output.data,
+                             stderr: errors.data,
+                             droppedOutputBytes: output.dropped + errors.dropped)
     }
 
     /// A started child and our ends of its pipes.
-    private struct Child: @unchecked Sendable {
-        let process: Process
-        let stdout: FileHandle
-        let stderr: FileHandle
-        let stdin: FileHandle?
+    private struct Child: Sendable {
+        let pid: pid_t
+        let stdout: Int32
+        /// Nil when standard error shares the output pipe.
+        let stderr: Int32?
+        /// Nil when the child reads `/dev/null`.
+        let stdin: Int32?
     }
 
-    /// Makes the pipes and starts the program; runs on the spawner thread.
+    /// Makes the pipes, starts the program and its reaper; runs on the spawner thread. The child's
+    /// ends of the pipes are closed here once it has them, ours on failure.
     private static func start(_ command: Command, path: String, environment: [String: String],
                               exit: ExitWatch) -> Result<Child, CommandError> {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = command.arguments
-        process.environment = environment
-        if let directory = command.workingDirectory { process.currentDirectoryURL = directory }
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin: Pipe? = command.standardInput == nil ? nil : Pipe()
-        // Close-on-exec keeps our ends out of children that other code spawns; the child's own
-        // copies are made by dup2, which clears the flag.
-        for pipe in [stdout, stderr] + (stdin.map { [$0] } ?? []) {
-            _ = fcntl(pipe.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(pipe.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        var ours: [Int32] = []
+        var childs: [Int32] = []
+        var started = false
+        defer {
+            for fd in childs { close(fd) }
+            if !started { for fd in ours { close(fd) } }
         }
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = stdin ?? FileHandle.nullDevice
-        process.terminationHandler = { _ in exit.markExited() }
-        do {
-            try process.run()
-        } catch {
-            return .failure(.launchFailed(executable: command.executable, reason: Self.reason(error)))
+        func failure(_ reason: String) -> CommandError {
+            .launchFailed(executable: command.executable, reason: "\(reason): \(ChildSpawn.describe(errno))")
         }
-        return .success(Child(process: process, stdout: stdout.fileHandleForReading,
-                              stderr: stderr.fileHandleForReading, stdin: stdin?.fileHandleForWriting))
+        // Close-on-exec keeps both ends out of every other child; the child's own copies are made
+        // by dup2, which clears the flag.
+        func makePipe() throws(CommandError) -> (read: Int32, write: Int32) {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw failure("cannot make a pipe") }
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            return (fds[0], fds[1])
+        }
+        return Result { () throws(CommandError) -> Child in
+            let stdout = try makePipe()
+            ours.append(stdout.read)
+            childs.append(stdout.write)
+            var stderr: (read: Int32, write: Int32)?
+            if !command.standardErrorToOutput {
+                let made = try makePipe()
+                ours.append(made.read)
+                childs.append(made.write)
+                stderr = made
+            }
+            var stdin: (read: Int32, write: Int32)?
+            if command.standardInput != nil {
+                let made = try makePipe()
+                ours.append(made.write)
+                childs.append(made.read)
+                stdin = made
+            }
+            // A child must never share a server's stdin, where JSON-RPC frames arrive.
+            let input = stdin?.read ?? open("/dev/null", O_RDONLY | O_CLOEXEC)
+            guard input >= 0 else { throw failure("cannot open /dev/null") }
+            if stdin == nil { childs.append(input) }
+
+            let pid = try ChildSpawn.start(ChildSpawn.Request(
+                executable: command.executable, path: path, arguments: command.arguments,
+                environment: environment, workingDirectory: command.workingDirectory?.path,
+                standardInput: input, standardOutput: stdout.write, standardError: stderr?.write ?? stdout.write))
+            started = true
+            ChildReaper.watch(pid, ended: { exit.markEnded() }, reaped: { exit.markReaped($0) })
+            return Child(pid: pid, stdout: stdout.read, stderr: stderr?.read, stdin: stdin?.write)
+        }
     }
 
     /// A child that exits before reading all its input must cost the writer an EPIPE, not the
     /// whole process a SIGPIPE. Blocking it on the writing thread alone (the signal is sent to the
-    /// thread that wrote) leaves the process's dispositions, which children inherit, untouched.
+    /// thread that wrote) leaves the process's dispositions untouched.
     private static func blockSIGPIPEOnThisThread() {
         var pipeSignal = sigset_t()
         sigemptyset(&pipeSignal)
@@ -111,34 +142,37 @@ public enum CommandRunner {
         environment.merge(command.environment) { _, added in added }
         return environment
     }
-
-    private static func reason(_ error: any Error) -> String {
-        if let error = error as? CocoaError, let path = error.filePath {
-            return "\(error.localizedDescription) (\(path))"
-        }
-        return "\(error)"
-    }
 }
 
-/// What is known about one child's end, shared by the termination handler, the timers and the
-/// thread waiting in `run`.
+/// What is known about one child's end, shared by its reaper, the timers and the thread waiting in
+/// `run`.
 private final class ExitWatch: Sendable {
     private struct State {
-        var exited = false
+        var ended = false
         var timedOut = false
+        var status: Int32?
     }
 
     private let state = Mutex(State())
-    private let exitedSignal = DispatchSemaphore(value: 0)
+    private let reapedSignal = DispatchSemaphore(value: 0)
 
     var timedOut: Bool { state.withLock { $0.timedOut } }
 
-    func markExited() {
-        state.withLock { $0.exited = true }
-        exitedSignal.signal()
+    /// The child has ended but is not reaped yet: from now on no signal goes out.
+    func markEnded() {
+        state.withLock { $0.ended = true }
     }
 
-    func waitForExit() { exitedSignal.wait() }
+    func markReaped(_ status: Int32?) {
+        state.withLock { $0.status = status }
+        reapedSignal.signal()
+    }
+
+    /// Blocks until the child is reaped; its wait status.
+    func waitForStatus() -> Int32? {
+        reapedSignal.wait()
+        return state.withLock { $0.status }
+    }
 
     /// Schedules SIGTERM at `limit` and SIGKILL `grace` later, each only if the child is still
     /// running then. The returned items are cancelled once the child has ended.
@@ -152,19 +186,18 @@ private final class ExitWatch: Sendable {
         return [term, kill]
     }
 
-    /// Signals the child's process group when it leads one (`Process` starts children that way),
-    /// so that what it started stops too; else the child alone. The check and the signal happen
-    /// under the lock that `markExited` takes, so no signal goes out once the exit is reported
-    /// (the moment between `Process` reaping the child and reporting it remains).
+    /// Signals the child's process group, so that what it started stops too. The check and the
+    /// signal happen under the lock that `markEnded` takes, and the reaper marks the end before it
+    /// reaps: while the child is unreaped its pid cannot name another process.
+    ///
+    /// A child that has ended while the limit runs on left something in its group holding the
+    /// output open (a test's forgotten server): the group is signalled while it has members, whose
+    /// presence keeps its id from being reused.
     private func signal(_ pid: Int32, _ signal: Int32) {
         state.withLock { state in
-            guard !state.exited else { return }
+            if state.ended && ProcessSnapshot.livingMembers(ofGroup: pid).isEmpty { return }
             state.timedOut = true
-            if getpgid(pid) == pid {
-                _ = kill(-pid, signal)
-            } else {
-                _ = kill(pid, signal)
-            }
+            _ = kill(-pid, signal)
         }
     }
 }

@@ -10,7 +10,14 @@ import Foundation
 enum FileDescriptorIO {
     /// Everything until end of file (every writer has closed) or a read error.
     static func readToEnd(_ fd: Int32) -> Data {
+        readToEnd(fd, keepingLast: nil).data
+    }
+
+    /// Reads until end of file like `readToEnd`, keeping only the last `limit` bytes when a limit
+    /// is given; `dropped` counts the bytes read and let go.
+    static func readToEnd(_ fd: Int32, keepingLast limit: Int?) -> (data: Data, dropped: Int) {
         var data = Data()
+        var dropped = 0
         let capacity = 65536
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
@@ -18,10 +25,17 @@ enum FileDescriptorIO {
             let n = read(fd, buffer, capacity)
             if n > 0 {
                 data.append(buffer.assumingMemoryBound(to: UInt8.self), count: n)
+                // Trimmed once it holds twice the limit, so that each byte is copied a bounded
+                // number of times.
+                if let limit, data.count > max(2 * limit, capacity) {
+                    dropped += data.count - limit
+                    data = Data(data.suffix(limit))
+                }
             } else if n < 0 && errno == EINTR {
                 continue
             } else {
-                return data
+                guard let limit, data.count > limit else { return (data, dropped) }
+                return (Data(data.suffix(limit)), dropped + data.count - limit)
             }
         }
     }

@@ -8,14 +8,13 @@ import Synchronization
 
 /// The one thread from which `CommandRunner` starts children, one at a time.
 ///
-/// Two things a child inherits from the thread that spawns it make this necessary on Linux:
-/// - the signal mask: Dispatch's worker threads, and so Swift's cooperative pool, block nearly every
-///   signal, and a program started from one ignores SIGTERM and SIGINT for life (`Process` sets no
-///   mask of its own). This thread's mask is empty.
-/// - open descriptors: `Process` closes in the child the descriptors open when it starts, so a pipe
-///   made by another thread a moment later leaks into the child, and that pipe's reader then waits
-///   for the unrelated child to exit. Runners make their pipes on this thread, so no pipe appears
-///   between another runner's scan and spawn.
+/// `ChildSpawn` already gives every child an empty signal mask and closes its stray descriptors;
+/// this thread is the second line of both defences:
+/// - its own signal mask is empty, whereas Dispatch's worker threads, and so Swift's cooperative
+///   pool, block nearly every signal;
+/// - runners make their pipes here and mark them close-on-exec before any other runner spawns, so
+///   that where the C library cannot close descriptors in the child (glibc before 2.34), no pipe
+///   made a moment earlier leaks into an unrelated child whose exit its reader would then await.
 final class Spawner: @unchecked Sendable {
     static let shared = Spawner()
 

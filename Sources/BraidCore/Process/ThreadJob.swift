@@ -26,3 +26,15 @@ final class ThreadJob<Value: Sendable>: Sendable {
         return result.withLock { $0.take() }!
     }
 }
+
+extension ThreadJob {
+    /// Runs `work` on a thread of its own and suspends the calling task, not a thread of Swift's
+    /// cooperative pool, until it returns: for blocking work called from async code.
+    static func run(name: String, _ work: @escaping @Sendable () -> Value) async -> Value {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: work()) }
+            thread.name = name
+            thread.start()
+        }
+    }
+}
