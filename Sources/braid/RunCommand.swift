@@ -19,9 +19,9 @@ enum RunCommand {
             if let torn = journal.recovery.tornTail {
                 FileDescriptorOutput.standardError.write("braid: warning: \(torn)\n")
             }
+            let out = FileDescriptorOutput(fd: 1)
             let supervisor = try Supervisor(workspace: context.workspace, config: context.config, journal: journal) { line in
-                print(line)
-                fflush(stdout)
+                out.write(line + "\n")
             }
             try await supervisor.run()
             return 0

@@ -4,31 +4,54 @@ import Glibc
 import Foundation
 
 /// A program left running while the test acts on it (`braid run` to cancel or to kill -9), its
-/// output collected in a file.
+/// output collected as it comes, so a test can wait for a line.
 public final class BackgroundProgram: @unchecked Sendable {
     private let process = Process()
     private let finished = DispatchSemaphore(value: 0)
-    public let outputFile: URL
+    private let condition = NSCondition()
+    private var collected = ""
 
     public init(_ executable: String, _ arguments: [String], directory: URL, environment: [String: String] = [:]) throws {
-        outputFile = FileManager.default.temporaryDirectory.appendingPathComponent("braid-bg-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let output = try FileHandle(forWritingTo: outputFile)
+        let pipe = Pipe()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = output
-        process.standardError = output
+        process.standardOutput = pipe
+        process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
         process.terminationHandler = { [finished] _ in finished.signal() }
         try process.run()
-        try output.close()
+        let reading = pipe.fileHandleForReading
+        Thread { [self] in
+            while true {
+                let data = reading.availableData
+                condition.lock()
+                if data.isEmpty {
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                collected += String(decoding: data, as: UTF8.self)
+                condition.broadcast()
+                condition.unlock()
+            }
+        }.start()
     }
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        try? FileManager.default.removeItem(at: outputFile)
+    }
+
+    /// Waits until the output holds `count` lines containing `text`; false on timeout.
+    public func waitForOutput(containing text: String, count: Int = 1, timeout: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while collected.split(separator: "\n").filter({ $0.contains(text) }).count < count {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
     }
 
     public var pid: Int32 { process.processIdentifier }
@@ -45,7 +68,11 @@ public final class BackgroundProgram: @unchecked Sendable {
         _ = waitForExit()
     }
 
-    public var output: String { (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "" }
+    public var output: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return collected
+    }
 }
 
 /// A named pipe the test reads lines from as events happen (an agent writes `echo $$ > pipe`):
@@ -84,4 +111,13 @@ public final class EventPipe: @unchecked Sendable {
             if n > 0 { buffer += chunk[0..<n] }
         }
     }
+}
+
+/// Whether a process runs: exists and is not a zombie (an ended process nobody reaped yet, as
+/// orphans are here, where PID 1 does not reap them).
+public func processIsRunning(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    return state != nil && state != "Z" && state != "X"
 }

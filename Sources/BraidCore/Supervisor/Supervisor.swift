@@ -255,6 +255,16 @@ public actor Supervisor {
             }
         }
         let orphans = board.tasks(in: .inProgress).compactMap(\.id).filter { !inFlight.contains($0) }
+        // An agent started just before a crash, before its start was journaled, may still work in
+        // its task's worktree: end it, so that the task's next session is alone there.
+        let registered = (try? registry.all()) ?? [:]
+        for id in orphans {
+            guard let worktree = registered[id] else { continue }
+            for pid in Self.processes(workingIn: worktree.path) {
+                report("#\(id) ending a stray agent (pid \(pid)) left in its worktree by a crash")
+                _ = await AgentProcess.adopt(pid: pid)?.terminate(grace: .seconds(5))
+            }
+        }
         if !orphans.isEmpty {
             try store.update { board in
                 for id in orphans {
@@ -266,11 +276,24 @@ public actor Supervisor {
         }
     }
 
+    /// Processes (group leaders only: an agent leads its own group) whose working folder is in `folder`.
+    static func processes(workingIn folder: URL) -> [Int32] {
+        let top = folder.resolvingSymlinksInPath().path
+        let ours = getpgrp()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard getpgid(pid) == pid, pid != ours,
+                  let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
+            return cwd == top || cwd.hasPrefix(top + "/")
+        }
+    }
+
     /// The pid still names the agent Braid started: alive, and working in the task's worktree.
     static func isOurAgent(pid: Int32, worktree: URL) -> Bool {
         guard AgentProcess.isAlive(pid: pid),
               let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
-        return URL(fileURLWithPath: cwd).standardizedFileURL.path.hasPrefix(worktree.resolvingSymlinksInPath().path)
+        let top = worktree.resolvingSymlinksInPath().path
+        return cwd == top || cwd.hasPrefix(top + "/")
     }
 
     // MARK: Helpers
