@@ -16,7 +16,10 @@ enum StatusCommand {
             let context = try CommandContext.load()
             let board = try context.boardStore.read()
             context.warn(about: board)
-            let rows = board.tasks.map(TaskStatus.init)
+            // Read without the lock: a running `braid run` may hold the journal.
+            let journal = context.workspace.stateDirectory.appendingPathComponent(Journal.fileName)
+            let state = SupervisorState(folding: try Journal.read(at: journal).events)
+            let rows = board.tasks.map { task in TaskStatus(task, record: task.id.flatMap { state.task($0) }) }
             if arguments.has("--json") {
                 printJSON(["board": .string(context.config.board), "tasks": .array(rows.map(\.json))])
             } else {
@@ -30,10 +33,10 @@ enum StatusCommand {
 
     static func render(_ rows: [TaskStatus]) -> String {
         guard !rows.isEmpty else { return "no tasks yet: add one with `braid add TITLE`" }
-        let header = ["ID", "SECTION", "TITLE", "OWNER", "TRIES", "GATE", "BLOCKED"]
+        let header = ["ID", "SECTION", "TITLE", "OWNER", "SESSIONS", "FAILED", "GATE", "BLOCKED"]
         let cells = rows.map { row in
             [row.id.map { "#\($0)" } ?? "-", row.section.heading, row.title, row.owner ?? "-",
-             String(row.attempts), row.lastGate ?? "-", row.blockedReason ?? ""]
+             String(row.sessions), String(row.attempts), row.lastGate ?? "-", row.blockedReason ?? ""]
         }
         return TextTable(header: header, rows: cells).rendered
     }

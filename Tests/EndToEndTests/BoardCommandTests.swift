@@ -63,6 +63,7 @@ import TestSupport
         #expect(byID[1]?["section"] == "done")
         let table = try ProgramRun.run(BraidBinary.path, ["status"], directory: root).stdout
         #expect(table.contains("#3  Blocked      Flaky thing"))
+        #expect(table.hasPrefix("ID  SECTION      TITLE"))
         // Reading never rewrote the board, malformed line included.
         #expect(try String(contentsOf: root.appendingPathComponent("BOARD.md"), encoding: .utf8) == board)
     }

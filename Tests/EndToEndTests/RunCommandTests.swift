@@ -90,6 +90,8 @@ import TestSupport
         #expect(task?["section"] == "blocked")
         #expect(task?["blockedReason"]?.stringValue?.hasPrefix("escalated after 3 tries: gate step check") == true, "\(String(describing: task))")
         #expect(try Self.sessions(project, task: 1).count == 3)
+        #expect(task?["attempts"] == 3)
+        #expect(task?["lastGate"] == "failed at check")
     }
 
     @Test func aSessionThatChangesNothingIsNotDone() throws {
