@@ -10,6 +10,9 @@ enum TaskCommands {
         guard let (id, _) = parse("log", argv) else { return 2 }
         do {
             let context = try CommandContext.load()
+            guard try context.boardStore.read().task(id: id) != nil else {
+                return Usage.fail("log: no task #\(id) on \(context.config.board)", code: 1)
+            }
             let state = SupervisorState(folding: try Journal.read(at: journalURL(context)).events)
             let sessions = (state.task(id)?.sessions ?? []).compactMap { state.session($0) }
             guard !sessions.isEmpty else {
@@ -65,13 +68,22 @@ enum TaskCommands {
         do {
             let context = try CommandContext.load()
             let state = SupervisorState(folding: try Journal.read(at: journalURL(context)).events)
-            guard let session = state.runningSessions.last(where: { $0.task == id }) else {
+            let board = try context.boardStore.read()
+            let last = state.task(id)?.sessions.last.flatMap { state.session($0) }
+            let session: SessionRecord
+            if let running = state.runningSessions.last(where: { $0.task == id }) {
+                session = running
+            } else if let last, last.verdict == .awaitingGate, board.task(id: id)?.section == .inProgress {
+                // Its agent is done and its gate runs: the supervisor reads the mark when the gate ends.
+                try mark(context, last)
+                print("cancelling #\(id): its gate is running; the task stops when the gate ends")
+                return 0
+            } else {
                 return Usage.fail("cancel: #\(id) has no running session", code: 1)
             }
-            let marker = context.workspace.cancelMarker(session: session.id)
-            try FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try AtomicFile.write("cancelled at \(Date())\n", to: marker)
-            if let process = AgentProcess.adopt(pid: session.pid) {
+            try mark(context, session)
+            // Only the session's own processes: a reused pid never names them (see AgentIdentity).
+            if AgentIdentity.session(of: session.pid) == session.id, let process = AgentProcess.adopt(pid: session.pid) {
                 let done = DispatchSemaphore(value: 0)
                 Task {
                     _ = await process.terminate(grace: .seconds(5))
@@ -79,6 +91,7 @@ enum TaskCommands {
                 }
                 done.wait()
             }
+            AgentIdentity.kill(session: session.id)
             print("cancelled #\(id) (session \(session.id), pid \(session.pid))")
             return 0
         } catch {
@@ -87,6 +100,12 @@ enum TaskCommands {
     }
 
     // MARK: Shared
+
+    static func mark(_ context: CommandContext, _ session: SessionRecord) throws {
+        let marker = context.workspace.cancelMarker(session: session.id)
+        try FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write("cancelled at \(Date())\n", to: marker)
+    }
 
     static func journalURL(_ context: CommandContext) -> URL {
         context.workspace.stateDirectory.appendingPathComponent(Journal.fileName)
@@ -112,8 +131,14 @@ enum TaskCommands {
     static func outcome(_ command: String, id: Int, outcome: TaskOutcome, detail: String?, agent: String?) -> Int32 {
         do {
             let context = try CommandContext.load()
-            guard try context.boardStore.read().task(id: id) != nil else {
+            guard let task = try context.boardStore.read().task(id: id) else {
                 return Usage.fail("\(command): no task #\(id) on \(context.config.board)", code: 1)
+            }
+            // Work that passed its gate (Review) or landed (Done) is not undone by these.
+            let allowed: Set<BoardSection> = outcome == .retriedByUser ? [.blocked] : [.todo, .blocked]
+            guard allowed.contains(task.section) else {
+                return Usage.fail("\(command): #\(id) is in \(task.section.heading); \(command) applies to "
+                    + allowed.map(\.heading).sorted().joined(separator: " or ") + " tasks", code: 1)
             }
             let journal = try Journal.open(in: context.workspace.stateDirectory)
             defer { journal.close() }

@@ -27,7 +27,7 @@ import Testing
     typealias C = Scheduler.Candidate
 
     @Test func startsUpToTheFreeSlotsInPriorityThenBoardOrder() {
-        let todo = [C(id: 1), C(id: 2, priority: 2), C(id: 3, priority: 1), C(id: 4)]
+        let todo = [C(id: 1), C(id: 2, priority: 1), C(id: 3, priority: 2), C(id: 4)]
         let picked = Scheduler.pick(todo: todo, running: [], done: [], freeSlots: 3)
         #expect(picked.start == [3, 2, 1])
         #expect(picked.waiting[4] == .noFreeSlot)

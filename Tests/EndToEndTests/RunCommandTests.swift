@@ -248,4 +248,72 @@ import TestSupport
         let shown = try project.git("show", "braid/2-casualty:part.txt")
         #expect(shown == "partial\n")
     }
+
+    @Test func aTasksOwnFallbackComesFirstAndTheSpendCapStopsRetries() throws {
+        let project = try ProjectFixture(gate: "exit 1", config: ["maxRetries": "5", "fallback": #"["codex"]"#, "maxCostPerTaskUSD": "0.05"])
+        try project.write("BOARD.md", Self.board(todo: ["- [ ] Costly (#1)\n  agent: claude\n  fallback: gemini\n  WRITE note.txt again\n"]))
+        let path = Self.fakeAgents + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let run = try project.braid(["run"], environment: ["PATH": path, "FAKE_QUOTA_EXHAUSTED": "claude"])
+        #expect(run.status == 0)
+        let sessions = try Self.sessions(project, task: 1)
+        // claude (quota, not counted), then gemini ($0.04 a session): the second gemini session passes the cap.
+        #expect(sessions.first?.contains("claude") == true)
+        #expect(sessions.dropFirst().allSatisfy { $0.contains("gemini") })
+        #expect(sessions.count == 3, "\(sessions)")
+        let task = try Self.status(project)[1]
+        #expect(task?["section"] == "blocked")
+        #expect(task?["blockedReason"]?.stringValue?.hasPrefix("spend cap reached ($0.08 of $0.05 for this task)") == true,
+                "\(String(describing: task))")
+    }
+
+    @Test func aRunSpendCapStartsNothingMore() throws {
+        let project = try ProjectFixture(config: ["maxSessions": "1", "maxCostPerRunUSD": "0.05"])
+        try project.write("BOARD.md", Self.board(todo: (1...3).map { "- [ ] Note \($0) (#\($0))\n  agent: claude\n  WRITE n\($0).txt x\n" }))
+        let path = Self.fakeAgents + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        let run = try project.braid(["run"], environment: ["PATH": path])
+        #expect(run.status == 0)
+        let status = try Self.status(project)
+        #expect(status.values.filter { $0["section"] == "review" }.count == 2, "\(run.stdout)")
+        #expect(status.values.filter { $0["section"] == "todo" }.count == 1)
+        #expect(run.stdout.contains("spend cap is reached"))
+    }
+
+    @Test func aCrashAfterAnOutcomeWasJournaledDoesNotRunTheTaskAgain() throws {
+        let project = try ProjectFixture(config: ["maxRetries": "0"])
+        try project.write("BOARD.md", Self.board(todo: [Self.scriptTask(1, "Idle", "true")]))
+        #expect(try project.braid(["run"]).status == 0)
+        #expect(try Self.status(project)[1]?["section"] == "blocked")
+        // As a crash between the journal and the board would leave it: the card still In Progress.
+        var board = try project.read("BOARD.md")
+        let card = board.components(separatedBy: "\n").filter { $0.contains("(#1)") || $0.hasPrefix("  ") }.joined(separator: "\n")
+        board = board.replacingOccurrences(of: card + "\n", with: "")
+        board = board.replacingOccurrences(of: "## In Progress\n", with: "## In Progress\n" + card + "\n")
+        try project.write("BOARD.md", board)
+        #expect(try Self.status(project)[1]?["section"] == "inProgress")
+        let again = try project.braid(["run"])
+        #expect(again.status == 0)
+        #expect(try Self.status(project)[1]?["section"] == "blocked", "\(again.stdout)")
+        #expect(try Self.sessions(project, task: 1).count == 1)
+    }
+
+    @Test func retryWithGuidanceRunsAgainWithItAndRetryIsRefusedOnReview() throws {
+        let project = try ProjectFixture(gate: "[ -f good.txt ]", config: ["maxRetries": "0"])
+        try project.write("BOARD.md", Self.board(todo: [
+            Self.scriptTask(1, "Needs help", "if [ -f .second ]; then touch good.txt; else touch .second; fi"),
+            Self.scriptTask(2, "Fine", "touch good.txt"),
+        ]))
+        #expect(try project.braid(["run"]).status == 0)
+        #expect(try Self.status(project)[1]?["section"] == "blocked")
+        #expect(try Self.status(project)[2]?["section"] == "review")
+        let refused = try project.braid(["retry", "#2"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "braid: retry: #2 is in Review; retry applies to Blocked tasks\n")
+        #expect(try project.braid(["retry", "#1", "--guidance", "create good.txt this time"]).status == 0)
+        #expect(try Self.status(project)[1]?["section"] == "todo")
+        #expect(try project.braid(["run"]).status == 0)
+        #expect(try Self.status(project)[1]?["section"] == "review")
+        let sessions = try Self.sessions(project, task: 1)
+        #expect(sessions.count == 2)
+        if let last = sessions.last { #expect(try Self.promptOf(project, sessionLine: last).contains("create good.txt this time")) }
+    }
 }

@@ -10,6 +10,8 @@ public enum BoardField: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case after
     /// An integer; a higher number is dispatched first.
     case priority
+    /// Agents to move to, in order, when the task's agent is out of quota (before the config's list).
+    case fallback
     /// Why the task is blocked, in words a person can act on.
     case blocked
 

@@ -43,6 +43,10 @@ enum BoardInput {
             guard trimmed.split(separator: ",").contains(where: { !MarkdownSyntax.isBlank($0) }) else {
                 throw invalid("touches lists file globs separated by commas, like 'src/auth/**, docs/*.md'")
             }
+        case .fallback:
+            guard trimmed.split(separator: ",").contains(where: { !MarkdownSyntax.isBlank($0) }) else {
+                throw invalid("fallback lists agent names separated by commas, like 'codex, gemini'")
+            }
         case .priority:
             guard Int(trimmed) != nil else { throw invalid("priority is a whole number, like 2 (higher runs first)") }
         case .after:

@@ -172,7 +172,7 @@ enum BoardParser {
             id: taskLine.id, title: taskLine.title, section: section, owner: taskLine.owner,
             isChecked: taskLine.isChecked, line: lineNumber,
             descriptionLines: body.description, criteria: body.criteria, fencedBlocks: body.blocks,
-            agent: body.agent, touches: body.touches, after: body.after, priority: body.priority,
+            agent: body.agent, touches: body.touches, after: body.after, priority: body.priority, fallback: body.fallback,
             blockedReason: body.blockedReason,
             span: span, taskLine: taskLine, fieldLines: body.fieldLines, bodyIndent: body.indent,
             firstFenceLine: body.firstFenceLine))
@@ -189,6 +189,7 @@ enum BoardParser {
         var touches: [String] = []
         var after: [Int] = []
         var priority: Int?
+        var fallback: [String] = []
         var blockedReason: String?
         /// The indentation of the body's first non-blank line, as written.
         var indent = ""
@@ -265,6 +266,8 @@ enum BoardParser {
                 blockedReason = value.isEmpty ? nil : String(value)
             case .touches:
                 touches = Self.touches(value)
+            case .fallback:
+                fallback = Self.touches(value)
             case .priority:
                 if let number = Int(value) {
                     priority = number

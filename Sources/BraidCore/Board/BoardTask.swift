@@ -45,6 +45,8 @@ public struct BoardTask: Sendable, Hashable {
     public let touches: [String]
     public let after: [Int]
     public let priority: Int?
+    /// Agents to move to when the task's agent is out of quota, before the config's `fallback`.
+    public let fallback: [String]
     public let blockedReason: String?
 
     /// The task's lines on the board, 0-based: its own line, then its body.
@@ -60,7 +62,7 @@ public struct BoardTask: Sendable, Hashable {
 
     init(id: Int?, title: String, section: BoardSection, owner: String?, isChecked: Bool, line: Int,
          descriptionLines: [String], criteria: [Criterion], fencedBlocks: [FencedBlock],
-         agent: String?, touches: [String], after: [Int], priority: Int?, blockedReason: String?,
+         agent: String?, touches: [String], after: [Int], priority: Int?, fallback: [String] = [], blockedReason: String?,
          span: Range<Int>, taskLine: TaskLine, fieldLines: [FieldLine], bodyIndent: String,
          firstFenceLine: Int?) {
         self.id = id
@@ -76,6 +78,7 @@ public struct BoardTask: Sendable, Hashable {
         self.touches = touches
         self.after = after
         self.priority = priority
+        self.fallback = fallback
         self.blockedReason = blockedReason
         self.span = span
         self.taskLine = taskLine
@@ -102,6 +105,7 @@ public struct BoardTask: Sendable, Hashable {
         case .touches: return touches.isEmpty ? nil : touches.joined(separator: ", ")
         case .after: return after.isEmpty ? nil : after.map { "#\($0)" }.joined(separator: ", ")
         case .priority: return priority.map(String.init)
+        case .fallback: return fallback.isEmpty ? nil : fallback.joined(separator: ", ")
         case .blocked: return blockedReason
         }
     }

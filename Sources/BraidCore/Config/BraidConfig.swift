@@ -24,6 +24,10 @@ public struct BraidConfig: Sendable, Equatable {
     public var sessionTimeoutSeconds = 3600
     /// A session that prints nothing and changes no file for this long is stalled, and ended.
     public var stallTimeoutSeconds = 900
+    /// Spend caps in US dollars, counted from what agents report: a task that reached its cap is
+    /// escalated instead of retried; a run that reached its cap starts nothing more.
+    public var maxCostPerTaskUSD: Double?
+    public var maxCostPerRunUSD: Double?
     /// Where task worktrees are created, relative to the repository root.
     public var worktreeRoot = ".braid/worktrees"
     /// Directories of the main checkout symlinked into each worktree (e.g. `node_modules`).

@@ -69,7 +69,11 @@ public enum ConfigFile {
             "symlink": strings(config.symlink),
             "copy": strings(config.copy),
         ])
-        return String(decoding: JSONWriter.encode(root, pretty: true), as: UTF8.self) + "\n"
+        var members = root.objectValue ?? [:]
+        // Caps are written only when set: absent means no cap.
+        if let cap = config.maxCostPerTaskUSD { members["maxCostPerTaskUSD"] = .number(JSONNumber(cap)) }
+        if let cap = config.maxCostPerRunUSD { members["maxCostPerRunUSD"] = .number(JSONNumber(cap)) }
+        return String(decoding: JSONWriter.encode(.object(members), pretty: true), as: UTF8.self) + "\n"
     }
 
     private static func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }

@@ -6,7 +6,8 @@ struct ConfigReader {
     let file: String
 
     static let fields = ["board", "baseBranch", "maxSessions", "maxRetries", "defaultAgent", "fallback", "agents", "gate",
-                         "stepTimeoutSeconds", "sessionTimeoutSeconds", "stallTimeoutSeconds", "worktreeRoot", "symlink", "copy"]
+                         "stepTimeoutSeconds", "sessionTimeoutSeconds", "stallTimeoutSeconds", "maxCostPerTaskUSD", "maxCostPerRunUSD",
+                         "worktreeRoot", "symlink", "copy"]
 
     func fail(_ path: [String], _ message: String) -> ConfigError {
         ConfigError(file: file, line: locator.line(of: path), field: FieldLocator.display(path), message: message)
@@ -28,6 +29,8 @@ struct ConfigReader {
         if let v = members["gate"] { config.gate = try gate(v) }
         if let v = members["stepTimeoutSeconds"] { config.stepTimeoutSeconds = try integer(v, ["stepTimeoutSeconds"], 1...604_800) }
         if let v = members["sessionTimeoutSeconds"] { config.sessionTimeoutSeconds = try integer(v, ["sessionTimeoutSeconds"], 1...604_800) }
+        if let v = members["maxCostPerTaskUSD"] { config.maxCostPerTaskUSD = try dollars(v, ["maxCostPerTaskUSD"]) }
+        if let v = members["maxCostPerRunUSD"] { config.maxCostPerRunUSD = try dollars(v, ["maxCostPerRunUSD"]) }
         if let v = members["stallTimeoutSeconds"] { config.stallTimeoutSeconds = try integer(v, ["stallTimeoutSeconds"], 1...604_800) }
         if let v = members["worktreeRoot"] {
             config.worktreeRoot = try relativePath(v, ["worktreeRoot"])
@@ -67,6 +70,13 @@ struct ConfigReader {
             throw fail(path, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return i
+    }
+
+    func dollars(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> Double {
+        guard case .number(let n) = value, let amount = n.doubleValue, amount >= 0, amount.isFinite else {
+            throw fail(path, "must be an amount in US dollars, like 5 or 0.50")
+        }
+        return amount
     }
 
     func name(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> String {

@@ -26,10 +26,11 @@ extension WorktreeManager {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Whether the worktree's committed content differs from its start commit (commits that
-    /// undo each other count as no change).
-    public func hasCommittedChanges(_ worktree: TaskWorktree) throws(GitError) -> Bool {
-        try git.at(worktree.path).run(["diff", "--quiet", "--no-ext-diff", worktree.startCommit, "HEAD", "--"],
+    /// Whether the worktree's committed content differs from `commit` (by default its start
+    /// commit; a session passes the commit it started from). Commits that undo each other count
+    /// as no change.
+    public func hasCommittedChanges(_ worktree: TaskWorktree, since commit: String? = nil) throws(GitError) -> Bool {
+        try git.at(worktree.path).run(["diff", "--quiet", "--no-ext-diff", commit ?? worktree.startCommit, "HEAD", "--"],
                                       context: "comparing #\(worktree.taskID) with its start", accepting: [0, 1]).status == 1
     }
 }

@@ -17,13 +17,15 @@ struct AttemptResult: Sendable {
     let plan: AttemptPlan
     let exit: AgentExit
     let stop: SessionStopReason?
-    let cancelled: Bool
+    /// Asked for by `braid cancel`, during the session or during its gate.
+    var cancelled: Bool
     let quotaExhausted: Bool
     let usage: AgentUsage
     let commit: String?
+    /// Whether this session's work changed anything (against the commit the session started from).
     let changed: Bool
     /// Nil when the gate was not run (nothing changed, cancelled, quota, or a failure before it).
-    let gate: GateResult?
+    var gate: GateResult?
     /// Set when Braid itself failed to run the try (no such agent, git failed…).
     let failure: String?
     /// The session's process ended while no Braid watched it (found dead at a restart).

@@ -1,19 +1,24 @@
 import Foundation
 
 /// Carries out one try: prompt, agent session (its own process group, log file, watchdog), commit of
-/// what the agent left, and the gate. Runs off the supervisor's actor; reports back through closures.
+/// what the agent left, and the gate. Runs off the supervisor's actor; git and gates run on threads
+/// of their own, never blocking Swift's cooperative pool. Reports back through closures.
 struct AttemptRunner: Sendable {
     let workspace: Workspace
     let config: BraidConfig
     let manager: WorktreeManager
 
-    /// `started` is called with the agent's process as soon as it runs (the supervisor journals it).
+    /// - Parameters:
+    ///   - started: called as soon as the agent runs (the supervisor journals it).
+    ///   - ended: called when the session is over and its work committed, before the gate runs.
     func run(_ plan: AttemptPlan, adopting adopted: AgentProcess? = nil,
-             started: @Sendable (AgentProcess, URL) async -> Void) async -> AttemptResult {
+             started: @Sendable (AgentProcess, URL) async -> Bool,
+             ended: @Sendable (AttemptResult) async -> Void) async -> AttemptResult {
         let sessionDirectory = workspace.logsDirectory.appendingPathComponent(plan.session)
         let log = sessionDirectory.appendingPathComponent("output.log")
         var format = AgentOutputFormat.generic
         let process: AgentProcess
+        var sessionStart: String?
         if let adopted {
             process = adopted
         } else {
@@ -30,29 +35,38 @@ struct AttemptRunner: Sendable {
                 try AtomicFile.write(prompt, to: sessionDirectory.appendingPathComponent("prompt.txt"))
                 var input: URL?
                 if let data = invocation.standardInput {
-                    input = sessionDirectory.appendingPathComponent("stdin")
-                    try AtomicFile.write(Array(data), to: input!)
+                    let file = sessionDirectory.appendingPathComponent("stdin")
+                    try AtomicFile.write(Array(data), to: file)
+                    input = file
                 }
+                let manager = self.manager
+                sessionStart = await ThreadJob.run(name: "braid-git") { try? manager.head(plan.worktree) }
+                var environment = invocation.environment
+                environment[AgentIdentity.variable] = plan.session
                 process = try AgentProcess.spawn(executable: invocation.executable, arguments: invocation.arguments,
-                                                 workingDirectory: invocation.workingDirectory, environment: invocation.environment,
+                                                 workingDirectory: invocation.workingDirectory, environment: environment,
                                                  standardInput: input, logFile: log)
             } catch {
                 return failed(plan, "could not start \(plan.agent) for #\(plan.taskID): \(error)")
             }
         }
-        await started(process, log)
+        guard await started(process, log) else {
+            // Not journaled: a session Braid could not record must not run unrecorded.
+            await process.terminate(grace: .seconds(2))
+            return failed(plan, "could not record the start of #\(plan.taskID)'s session in the journal")
+        }
         let watchdog = SessionWatchdog(process: process, logFile: log, worktree: plan.worktree.path,
                                        wallTime: .seconds(config.sessionTimeoutSeconds),
                                        stallAfter: .seconds(config.stallTimeoutSeconds))
         let exit = await process.waitForExit()
         let stop = await watchdog.stopReason()
-        return await conclude(plan, exit: exit, stop: stop, log: log, format: format)
+        return await conclude(plan, exit: exit, stop: stop, log: log, format: format, sessionStart: sessionStart,
+                              diedUnwatched: false, ended: ended)
     }
 
     /// What follows the agent's exit: read its output, keep its work, gate it.
-    func conclude(_ plan: AttemptPlan, exit: AgentExit, stop: SessionStopReason?, log: URL,
-                  format: AgentOutputFormat) async -> AttemptResult {
-        let cancelled = FileManager.default.fileExists(atPath: workspace.cancelMarker(session: plan.session).path)
+    func conclude(_ plan: AttemptPlan, exit: AgentExit, stop: SessionStopReason?, log: URL, format: AgentOutputFormat,
+                  sessionStart: String?, diedUnwatched: Bool, ended: @Sendable (AttemptResult) async -> Void) async -> AttemptResult {
         let status: Int32
         switch exit {
         case .exited(let code): status = code
@@ -61,28 +75,44 @@ struct AttemptRunner: Sendable {
         }
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         let output = AgentOutputReader.read(text, exitStatus: status, format: format)
-        let commit: String?
-        let changed: Bool
-        do {
-            commit = try manager.commitPending(plan.worktree, message: """
-                Braid: #\(plan.taskID) \(plan.task.title)
+        let manager = self.manager
+        let message = """
+            Braid: #\(plan.taskID) \(plan.task.title)
 
-                Work left uncommitted by \(plan.agent) in session \(plan.session), committed by Braid.
+            Work left uncommitted by \(plan.agent) in session \(plan.session), committed by Braid.
 
-                Braid-Task: \(plan.taskID)
-                Braid-Agent: \(plan.agent)
-                Braid-Session: \(plan.session)
-                """)
-            changed = try manager.hasCommittedChanges(plan.worktree)
-        } catch {
-            return failed(plan, "keeping the work of #\(plan.taskID): \(error)", exit: exit, stop: stop)
+            Braid-Task: \(plan.taskID)
+            Braid-Agent: \(plan.agent)
+            Braid-Session: \(plan.session)
+            """
+        let kept: Result<(String?, Bool), any Error> = await ThreadJob.run(name: "braid-git") {
+            do {
+                let commit = try manager.commitPending(plan.worktree, message: message)
+                return .success((commit, try manager.hasCommittedChanges(plan.worktree, since: sessionStart ?? plan.worktree.startCommit)))
+            } catch {
+                return .failure(error)
+            }
         }
-        var gate: GateResult?
-        if changed && !cancelled && !output.quotaExhausted && stop == nil {
-            gate = await GateRunner(config: config).run(in: plan.worktree.path)
+        guard case .success(let (commit, changed)) = kept else {
+            if case .failure(let error) = kept {
+                return failed(plan, "keeping the work of #\(plan.taskID): \(error)", exit: exit, stop: stop)
+            }
+            return failed(plan, "keeping the work of #\(plan.taskID)", exit: exit, stop: stop)
         }
-        return AttemptResult(plan: plan, exit: exit, stop: stop, cancelled: cancelled, quotaExhausted: output.quotaExhausted,
-                             usage: output.usage, commit: commit, changed: changed, gate: gate, failure: nil)
+        var result = AttemptResult(plan: plan, exit: exit, stop: stop, cancelled: isCancelled(plan), quotaExhausted: output.quotaExhausted,
+                                   usage: output.usage, commit: commit, changed: changed, gate: nil, failure: nil)
+        result.diedUnwatched = diedUnwatched
+        await ended(result)
+        if changed && !result.cancelled && !output.quotaExhausted && stop == nil {
+            result.gate = await GateRunner(config: config).run(in: plan.worktree.path)
+            // A cancel that came while the gate ran still counts.
+            result.cancelled = isCancelled(plan)
+        }
+        return result
+    }
+
+    private func isCancelled(_ plan: AttemptPlan) -> Bool {
+        FileManager.default.fileExists(atPath: workspace.cancelMarker(session: plan.session).path)
     }
 
     private func failed(_ plan: AttemptPlan, _ message: String, exit: AgentExit = .unknown, stop: SessionStopReason? = nil) -> AttemptResult {

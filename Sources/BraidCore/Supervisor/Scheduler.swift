@@ -2,8 +2,8 @@
 ///
 /// A task runs only once at a time; tasks whose `touches:` globs overlap never run side by side;
 /// a task waits until every task in its `after:` is Done; at most `freeSlots` start. Among the
-/// runnable, a lower `priority:` number goes first (1 is most urgent), tasks without one after
-/// those with one, then board order.
+/// runnable, a higher `priority:` number goes first (as the board documents), tasks without one
+/// after those with one, then board order.
 public enum Scheduler {
     public struct Candidate: Sendable, Equatable {
         public let id: Int
@@ -43,7 +43,7 @@ public enum Scheduler {
         let runningIDs = Set(running.map(\.id))
         let ordered = todo.enumerated().sorted { lhs, rhs in
             switch (lhs.element.priority, rhs.element.priority) {
-            case let (l?, r?) where l != r: return l < r
+            case let (l?, r?) where l != r: return l > r
             case (.some, .none): return true
             case (.none, .some): return false
             default: return lhs.offset < rhs.offset

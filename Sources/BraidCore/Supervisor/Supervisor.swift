@@ -20,6 +20,9 @@ public actor Supervisor {
     private let runner: AttemptRunner
     private let report: Report
     private var running: [Int: AttemptPlan] = [:]
+    /// What agents reported spending during this run.
+    private var runSpent = 0.0
+    private var reportedRunCap = false
     private let results: AsyncStream<AttemptResult>
     private let resultSink: AsyncStream<AttemptResult>.Continuation
 
@@ -53,6 +56,13 @@ public actor Supervisor {
     // MARK: Dispatch
 
     private func dispatch() throws {
+        if let cap = config.maxCostPerRunUSD, runSpent >= cap {
+            if !reportedRunCap {
+                report(String(format: "this run's spend cap is reached ($%.2f of $%.2f): starting nothing more", runSpent, cap))
+                reportedRunCap = true
+            }
+            return
+        }
         // Numbers tasks written without an id, so they can be scheduled.
         let board = try store.update { board in board }
         let done = Set(board.tasks(in: .done).compactMap(\.id))
@@ -82,8 +92,10 @@ public actor Supervisor {
         }
         let attempt = (record?.attempts ?? 0) + 1
         var feedback = explicit
-        if feedback == nil, let record, record.outcome == .retriedByUser || record.outcome == .reassigned {
-            feedback = RetryFeedback(attempt: attempt, gateSummary: Self.gateSummary(record.lastGate), guidance: record.outcomeDetail)
+        if feedback == nil, let record, record.outcome == .retriedByUser || record.outcome == .reassigned || record.outcome == .retry {
+            let guidance = record.outcome == .retry ? nil : record.outcomeDetail
+            feedback = RetryFeedback(attempt: attempt, gateSummary: Self.gateSummary(record.lastGate) ?? (record.outcome == .retry ? record.outcomeDetail : nil),
+                                     guidance: guidance)
         }
         launch(AttemptPlan(task: task, taskID: id, session: Self.newSessionID(task: id), agent: agent, attempt: attempt,
                            worktree: worktree, feedback: feedback))
@@ -94,34 +106,37 @@ public actor Supervisor {
         let runner = self.runner
         let sink = resultSink
         Task {
-            let result = await runner.run(plan, adopting: process) { process, log in
+            let result = await runner.run(plan, adopting: process, started: { process, log in
                 await self.started(plan, process: process, log: log, adopted: process.isChild == false)
-            }
+            }, ended: { result in
+                await self.ended(result)
+            })
             sink.yield(result)
         }
     }
 
-    private func started(_ plan: AttemptPlan, process: AgentProcess, log: URL, adopted: Bool) {
+    /// Journals a session's start (fsynced) before anything else is done with it; false when the
+    /// journal refused it (the session is then ended: an unrecorded agent must not run on).
+    private func started(_ plan: AttemptPlan, process: AgentProcess, log: URL, adopted: Bool) -> Bool {
         if adopted {
             report("#\(plan.taskID) re-adopted \(plan.agent) (pid \(process.pid)), still running from before")
-            return
+            return true
         }
         do {
             try journal.append(.sessionStarted(task: plan.taskID, session: plan.session, agent: plan.agent, attempt: plan.attempt,
                                                pid: process.pid, worktree: plan.worktree.path.path, branch: plan.worktree.branch,
                                                startCommit: plan.worktree.startCommit, log: log.path, at: Date()))
         } catch {
-            report("warning: could not journal the start of #\(plan.taskID): \(error)")
+            report("#\(plan.taskID) could not journal its session's start: \(error)")
+            return false
         }
         report("#\(plan.taskID) started: \(plan.agent), try \(plan.attempt), in \(plan.worktree.path.path)")
+        return true
     }
 
-    // MARK: Conclusions
-
-    private func conclude(_ result: AttemptResult) throws {
+    /// Journals a session's end as soon as its work is committed, before its gate runs.
+    private func ended(_ result: AttemptResult) {
         let plan = result.plan
-        let id = plan.taskID
-        running[id] = nil
         let reason: SessionEndReason = result.diedUnwatched ? .daemonDied : result.cancelled ? .cancelled
             : result.stop == .wallTimeExceeded ? .wallTime : result.stop == .stalled ? .stalled : .exited
         var exitCode: Int32?
@@ -131,8 +146,22 @@ public actor Supervisor {
         case .signaled(let number): signal = number
         case .unknown: break
         }
-        try journal.append(.sessionEnded(session: plan.session, exitCode: exitCode, signal: signal, reason: reason,
-                                         changedFiles: result.changed, commit: result.commit, costUSD: result.usage.costUSD, at: Date()))
+        runSpent += result.usage.costUSD ?? 0
+        do {
+            try journal.append(.sessionEnded(session: plan.session, exitCode: exitCode, signal: signal, reason: reason,
+                                             changedFiles: result.changed, commit: result.commit, costUSD: result.usage.costUSD,
+                                             at: Date()))
+        } catch {
+            report("#\(plan.taskID) could not journal its session's end: \(error)")
+        }
+    }
+
+    // MARK: Conclusions
+
+    private func conclude(_ result: AttemptResult) throws {
+        let plan = result.plan
+        let id = plan.taskID
+        running[id] = nil
         if let gate = result.gate {
             let json = (try? JSONParser.parse(Array(JSONEncoder().encode(gate)))) ?? .null
             try journal.append(.gateFinished(task: id, session: plan.session, passed: gate.passed,
@@ -145,17 +174,22 @@ public actor Supervisor {
             try journal.append(.taskOutcome(task: id, outcome: "cancelled", detail: "cancelled by a person", agent: plan.agent, at: Date()))
             try block(id, reason: "cancelled by a person; `braid retry #\(id)` goes on with the work kept")
             report("#\(id) cancelled")
-        } else if result.quotaExhausted {
+        } else if result.stop == nil && result.quotaExhausted {
             try fallBack(from: result)
         } else if let gate = result.gate, gate.passed {
             try journal.append(.taskOutcome(task: id, outcome: .review, detail: nil, agent: plan.agent, at: Date()))
-            try store.update { board in
-                try board.move(id: id, to: .review)
-                try board.setOwner(id: id, nil)
-            }
+            try moveToReview(id)
             report("#\(id) passed its gate on try \(plan.attempt): waiting in Review")
         } else {
             try failedTry(result)
+        }
+    }
+
+    private func moveToReview(_ id: Int) throws {
+        try store.update { board in
+            guard board.task(id: id) != nil else { return }
+            try board.move(id: id, to: .review)
+            try board.setOwner(id: id, nil)
         }
     }
 
@@ -178,6 +212,16 @@ public actor Supervisor {
             try escalate(id, agent: plan.agent, reason: "escalated after \(tries) tries: \(why)")
             return
         }
+        if let cap = config.maxCostPerTaskUSD, taskSpent(id) >= cap {
+            try escalate(id, agent: plan.agent, reason: String(format: "spend cap reached ($%.2f of $%.2f for this task) after: %@",
+                                                               taskSpent(id), cap, why))
+            return
+        }
+        if let cap = config.maxCostPerRunUSD, runSpent >= cap {
+            try escalate(id, agent: plan.agent, reason: String(format: "this run's spend cap is reached ($%.2f of $%.2f) after: %@",
+                                                               runSpent, cap, why))
+            return
+        }
         try journal.append(.taskOutcome(task: id, outcome: .retry, detail: why, agent: plan.agent, at: Date()))
         report("#\(id) try \(plan.attempt) failed: \(why); retrying")
         let feedback = RetryFeedback(attempt: plan.attempt + 1, gateSummary: result.gate?.summary ?? "Your last session failed: \(why).",
@@ -194,13 +238,17 @@ public actor Supervisor {
         let state = journal.state
         let tried = Set((state.task(id)?.sessions ?? []).compactMap { state.session($0) }
             .filter { $0.epoch == state.task(id)?.epoch }.map(\.agent))
-        guard let next = config.fallback.first(where: { !tried.contains($0) && $0 != plan.agent }) else {
+        guard let next = (plan.task.fallback + config.fallback).first(where: { !tried.contains($0) && $0 != plan.agent }) else {
             try escalate(id, agent: plan.agent, reason: "\(plan.agent) is out of quota and no fallback agent is left")
             return
         }
         try journal.append(.taskOutcome(task: id, outcome: .quotaFallback, detail: "\(plan.agent) reported a rate limit or exhausted quota",
                                         agent: next, at: Date()))
-        try store.update { board in try board.setOwner(id: id, next) }
+        // On the board too, so that after a crash the task does not go back to the exhausted agent.
+        try store.update { board in
+            try board.setOwner(id: id, next)
+            try board.setField(id: id, key: .agent, value: next)
+        }
         report("#\(id) \(plan.agent) is out of quota: moving to \(next)")
         launch(AttemptPlan(task: plan.task, taskID: id, session: Self.newSessionID(task: id), agent: next, attempt: plan.attempt,
                            worktree: plan.worktree, feedback: plan.feedback))
@@ -224,8 +272,11 @@ public actor Supervisor {
     // MARK: Recovery
 
     /// After a crash or a reboot: sessions the journal says are running are re-adopted when their
-    /// agent still runs in its worktree; when it died with Braid, what it left is kept, committed
-    /// and gated like any finished session. Tasks left In Progress with no session go back to Todo.
+    /// agent still runs (recognised by its `BRAID_SESSION`, not by its pid alone); when it died with
+    /// Braid, what it left is kept, committed and gated like any finished session. A task left In
+    /// Progress with no running session is settled from the journal: its recorded outcome is
+    /// applied (a crash may have come between journaling it and moving the card), a session whose
+    /// gate never ran is gated, and only a task with nothing recorded goes back to Todo.
     private func recover() async throws {
         let state = journal.state
         let board = try store.read()
@@ -233,67 +284,96 @@ public actor Supervisor {
         for session in state.runningSessions {
             guard let task = board.task(id: session.task) else { continue }
             inFlight.insert(session.task)
-            let worktree = TaskWorktree(taskID: session.task, path: URL(fileURLWithPath: session.worktree), branch: session.branch,
-                                        startCommit: session.startCommit,
-                                        base: BaseRef(name: config.baseBranch, ref: "refs/heads/\(config.baseBranch)", commit: session.startCommit,
-                                                      remote: nil, fetched: false, warning: nil),
-                                        warnings: [])
             let plan = AttemptPlan(task: task, taskID: session.task, session: session.id, agent: session.agent,
-                                   attempt: session.attempt, worktree: worktree, feedback: nil)
-            if Self.isOurAgent(pid: session.pid, worktree: worktree.path), let process = AgentProcess.adopt(pid: session.pid) {
+                                   attempt: session.attempt, worktree: Self.worktree(of: session, config: config), feedback: nil)
+            if AgentIdentity.session(of: session.pid) == session.id, let process = AgentProcess.adopt(pid: session.pid) {
                 launch(plan, adopting: process)
             } else {
                 report("#\(session.task) its agent (pid \(session.pid)) ended while Braid was not running: keeping its work")
-                running[session.task] = plan
-                let runner = self.runner
-                let sink = resultSink
-                Task {
-                    var result = await runner.conclude(plan, exit: .unknown, stop: nil, log: URL(fileURLWithPath: session.log), format: .generic)
-                    result.diedUnwatched = true
-                    sink.yield(result)
-                }
+                // Whatever it started and left running must not go on editing the worktree.
+                AgentIdentity.kill(session: session.id)
+                concludeLater(plan, log: URL(fileURLWithPath: session.log), diedUnwatched: true)
             }
         }
-        let orphans = board.tasks(in: .inProgress).compactMap(\.id).filter { !inFlight.contains($0) }
-        // An agent started just before a crash, before its start was journaled, may still work in
-        // its task's worktree: end it, so that the task's next session is alone there.
-        let registered = (try? registry.all()) ?? [:]
-        for id in orphans {
-            guard let worktree = registered[id] else { continue }
-            for pid in Self.processes(workingIn: worktree.path) {
+        for task in board.tasks(in: .inProgress) {
+            guard let id = task.id, !inFlight.contains(id) else { continue }
+            try settle(task, id: id, state: state, inFlight: &inFlight)
+        }
+    }
+
+    /// Settles a card left In Progress without a running session.
+    private func settle(_ task: BoardTask, id: Int, state: SupervisorState, inFlight: inout Set<Int>) throws {
+        let record = state.task(id)
+        let last = record?.sessions.last.flatMap { state.session($0) }
+        // An agent started just before a crash, before its start was journaled, may still run.
+        if let worktree = try? registry.worktree(forTask: id) {
+            for pid in AgentIdentity.agents(workingIn: worktree.path) {
                 report("#\(id) ending a stray agent (pid \(pid)) left in its worktree by a crash")
-                _ = await AgentProcess.adopt(pid: pid)?.terminate(grace: .seconds(5))
+                if let session = AgentIdentity.session(of: pid) { AgentIdentity.kill(session: session) }
             }
         }
-        if !orphans.isEmpty {
+        switch (record?.outcome, last?.verdict) {
+        case (TaskOutcome.escalated?, _), (TaskOutcome("cancelled")?, _), (TaskOutcome.abandoned?, _):
+            try block(id, reason: record?.escalation ?? record?.outcomeDetail ?? "\(record?.outcome?.rawValue ?? "blocked")")
+            report("#\(id) blocked, as recorded before the crash")
+        case (TaskOutcome.review?, _), (_, .passed?):
+            if record?.outcome != .review {
+                try journal.append(.taskOutcome(task: id, outcome: .review, detail: nil, agent: last?.agent, at: Date()))
+            }
+            try moveToReview(id)
+            report("#\(id) passed its gate before the crash: waiting in Review")
+        case (_, .awaitingGate?):
+            if let last {
+                inFlight.insert(id)
+                report("#\(id) its last session ended before the crash; gating its work")
+                let plan = AttemptPlan(task: task, taskID: id, session: last.id, agent: last.agent, attempt: last.attempt,
+                                       worktree: Self.worktree(of: last, config: config), feedback: nil)
+                concludeLater(plan, log: URL(fileURLWithPath: last.log), diedUnwatched: false, alreadyEnded: true)
+            }
+        case (TaskOutcome.retry?, _), (_, .failed?):
+            // The retry was decided (or is due) but its session never started: start it now, with the feedback.
             try store.update { board in
-                for id in orphans {
-                    try board.move(id: id, to: .todo)
-                    try board.setOwner(id: id, nil)
-                }
+                try board.move(id: id, to: .todo)
+                try board.setOwner(id: id, nil)
             }
-            report("back to Todo (no session was running for them): " + orphans.map { "#\($0)" }.joined(separator: ", "))
+            report("#\(id) retrying after the crash")
+        default:
+            try store.update { board in
+                try board.move(id: id, to: .todo)
+                try board.setOwner(id: id, nil)
+            }
+            report("#\(id) back to Todo: no session was running for it")
         }
     }
 
-    /// Processes (group leaders only: an agent leads its own group) whose working folder is in `folder`.
-    static func processes(workingIn folder: URL) -> [Int32] {
-        let top = folder.resolvingSymlinksInPath().path
-        let ours = getpgrp()
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.filter { pid in
-            guard getpgid(pid) == pid, pid != ours,
-                  let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
-            return cwd == top || cwd.hasPrefix(top + "/")
+    /// Keeps, commits and gates the work of a session whose process Braid no longer watches.
+    private func concludeLater(_ plan: AttemptPlan, log: URL, diedUnwatched: Bool, alreadyEnded: Bool = false) {
+        running[plan.taskID] = plan
+        let runner = self.runner
+        let sink = resultSink
+        Task {
+            let result = await runner.conclude(plan, exit: .unknown, stop: nil, log: log, format: .generic, sessionStart: nil,
+                                               diedUnwatched: diedUnwatched) { result in
+                if !alreadyEnded { await self.ended(result) }
+            }
+            sink.yield(result)
         }
     }
 
-    /// The pid still names the agent Braid started: alive, and working in the task's worktree.
-    static func isOurAgent(pid: Int32, worktree: URL) -> Bool {
-        guard AgentProcess.isAlive(pid: pid),
-              let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") else { return false }
-        let top = worktree.resolvingSymlinksInPath().path
-        return cwd == top || cwd.hasPrefix(top + "/")
+    static func worktree(of session: SessionRecord, config: BraidConfig) -> TaskWorktree {
+        TaskWorktree(taskID: session.task, path: URL(fileURLWithPath: session.worktree), branch: session.branch,
+                     startCommit: session.startCommit,
+                     base: BaseRef(name: config.baseBranch, ref: "refs/heads/\(config.baseBranch)", commit: session.startCommit,
+                                   remote: nil, fetched: false, warning: nil),
+                     warnings: [])
+    }
+
+    /// What the task's sessions reported spending since it was last retried or reassigned.
+    private func taskSpent(_ id: Int) -> Double {
+        let state = journal.state
+        guard let record = state.task(id) else { return 0 }
+        return record.sessions.compactMap { state.session($0) }.filter { $0.epoch == record.epoch }
+            .compactMap { $0.end?.costUSD }.reduce(0, +)
     }
 
     // MARK: Helpers
