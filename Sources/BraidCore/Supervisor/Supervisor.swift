@@ -44,7 +44,7 @@ public actor Supervisor {
         try await recover()
         var iterator = results.makeAsyncIterator()
         while true {
-            try dispatch()
+            try await dispatch()
             if running.isEmpty { break }
             guard let result = await iterator.next() else { break }
             try conclude(result)
@@ -55,7 +55,7 @@ public actor Supervisor {
 
     // MARK: Dispatch
 
-    private func dispatch() throws {
+    private func dispatch() async throws {
         if let cap = config.maxCostPerRunUSD, runSpent >= cap {
             if !reportedRunCap {
                 report(String(format: "this run's spend cap is reached ($%.2f of $%.2f): starting nothing more", runSpent, cap))
@@ -71,17 +71,22 @@ public actor Supervisor {
         let picked = Scheduler.pick(todo: todo, running: busy, done: done, freeSlots: max(0, config.maxSessions - running.count))
         for id in picked.start {
             guard let task = board.task(id: id) else { continue }
-            try start(task, id: id)
+            try await start(task, id: id)
         }
     }
 
-    private func start(_ task: BoardTask, id: Int, agentOverride: String? = nil, feedback explicit: RetryFeedback? = nil) throws {
+    private func start(_ task: BoardTask, id: Int, agentOverride: String? = nil, feedback explicit: RetryFeedback? = nil) async throws {
         let record = journal.state.task(id)
         let agent = agentOverride ?? task.agent ?? record?.agent ?? config.defaultAgent
+        // git (and a fetch) on a thread of its own, not on Swift's cooperative pool.
+        let registry = self.registry, manager = self.manager
+        let created: Result<TaskWorktree, any Error> = await ThreadJob.run(name: "braid-worktree") {
+            Result { try registry.worktree(forTask: id) { try manager.create(taskID: id, title: task.title) } }
+        }
         let worktree: TaskWorktree
-        do {
-            worktree = try registry.worktree(forTask: id) { try manager.create(taskID: id, title: task.title) }
-        } catch {
+        switch created {
+        case .success(let made): worktree = made
+        case .failure(let error):
             try escalate(id, agent: agent, reason: "could not create its worktree: \(error)")
             return
         }
