@@ -316,4 +316,27 @@ import TestSupport
         #expect(sessions.count == 2)
         if let last = sessions.last { #expect(try Self.promptOf(project, sessionLine: last).contains("create good.txt this time")) }
     }
+
+    @Test func aCrashDuringTheGateOfNewWorkNeverTrustsAnOlderReview() throws {
+        let events = try EventPipe()
+        let hold = FileManager.default.temporaryDirectory.appendingPathComponent("braid-hold-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: hold) }
+        let project = try ProjectFixture(gate: "if [ -f \(hold.path) ]; then echo gating > \(events.url.path); sleep 60; fi\n[ -f good.txt ]",
+                                         config: ["maxRetries": "0"])
+        try project.write("BOARD.md", Self.board(todo: [Self.scriptTask(1, "Work", "echo ok > good.txt")]))
+        #expect(try project.braid(["run"]).status == 0)
+        #expect(try Self.status(project)[1]?["section"] == "review")
+        // A person sends it back with other instructions; Braid dies while gating the new work.
+        try project.write("BOARD.md", Self.board(todo: [Self.scriptTask(1, "Work", "rm -f good.txt\necho other > other.txt")]))
+        try Data().write(to: hold)
+        let crashed = try BackgroundProgram(BraidBinary.path, ["run"], directory: project.root)
+        #expect(events.readLine() == "gating")
+        crashed.kill9()
+        try FileManager.default.removeItem(at: hold)
+        let again = try project.braid(["run"])
+        #expect(again.status == 0)
+        let task = try Self.status(project)[1]
+        #expect(task?["section"] == "blocked", "\(again.stdout)")
+        #expect(task?["lastGate"] == "failed at check")
+    }
 }

@@ -70,7 +70,10 @@ public struct Board: Sendable {
     /// `(#N)` anywhere in the file (a task a person mistyped, a section Braid does not know), or
     /// in `idFloor` (ids handed out before, remembered outside the file) — so that an id, and the
     /// worktree and history recorded under it, never passes to another task.
-    public var nextID: Int { max(maxID, Self.largestReference(in: lines.lazy.map(\.text)), idFloor) + 1 }
+    public var nextID: Int { max(maxID, largestReference, idFloor) + 1 }
+
+    /// The largest `(#N)` anywhere in the text, found when the lines were last read.
+    private(set) var largestReference = 0
 
     /// The largest id handed out before, as remembered by the store (ids below it are never reused).
     public var idFloor = 0
@@ -100,6 +103,7 @@ public struct Board: Sendable {
         problems = result.problems
         sections = result.sections
         maxID = result.maxID
+        largestReference = Self.largestReference(in: lines.lazy.map(\.text))
         duplicateIDs = result.duplicates
         unclosedBlockStart = result.unclosedBlockStart
         var byID: [Int: Int] = [:]

@@ -73,8 +73,8 @@ struct ConfigReader {
     }
 
     func dollars(_ value: JSONValue, _ path: [String]) throws(ConfigError) -> Double {
-        guard case .number(let n) = value, let amount = n.doubleValue, amount >= 0, amount.isFinite else {
-            throw fail(path, "must be an amount in US dollars, like 5 or 0.50")
+        guard case .number(let n) = value, let amount = n.doubleValue, amount > 0, amount.isFinite else {
+            throw fail(path, "must be an amount in US dollars above zero, like 5 or 0.50")
         }
         return amount
     }

@@ -56,7 +56,7 @@ public actor Supervisor {
     // MARK: Dispatch
 
     private func dispatch() async throws {
-        if let cap = config.maxCostPerRunUSD, runSpent >= cap {
+        if let cap = config.maxCostPerRunUSD, runSpent >= cap - 1e-9 {
             if !reportedRunCap {
                 report(String(format: "this run's spend cap is reached ($%.2f of $%.2f): starting nothing more", runSpent, cap))
                 reportedRunCap = true
@@ -217,12 +217,13 @@ public actor Supervisor {
             try escalate(id, agent: plan.agent, reason: "escalated after \(tries) tries: \(why)")
             return
         }
-        if let cap = config.maxCostPerTaskUSD, taskSpent(id) >= cap {
+        // A hair under the cap counts as reaching it: costs add up in binary floating point.
+        if let cap = config.maxCostPerTaskUSD, taskSpent(id) >= cap - 1e-9 {
             try escalate(id, agent: plan.agent, reason: String(format: "spend cap reached ($%.2f of $%.2f for this task) after: %@",
                                                                taskSpent(id), cap, why))
             return
         }
-        if let cap = config.maxCostPerRunUSD, runSpent >= cap {
+        if let cap = config.maxCostPerRunUSD, runSpent >= cap - 1e-9 {
             try escalate(id, agent: plan.agent, reason: String(format: "this run's spend cap is reached ($%.2f of $%.2f) after: %@",
                                                                runSpent, cap, why))
             return
@@ -317,38 +318,60 @@ public actor Supervisor {
                 if let session = AgentIdentity.session(of: pid) { AgentIdentity.kill(session: session) }
             }
         }
-        switch (record?.outcome, last?.verdict) {
-        case (TaskOutcome.escalated?, _), (TaskOutcome("cancelled")?, _), (TaskOutcome.abandoned?, _):
-            try block(id, reason: record?.escalation ?? record?.outcomeDetail ?? "\(record?.outcome?.rawValue ?? "blocked")")
+        // An outcome counts only if it was decided after the last session started: an older one
+        // (a Review a person sent back to Todo, say) says nothing about the newest work.
+        let outcome = record.flatMap { record -> TaskOutcome? in
+            guard let decided = record.outcomeAt, let outcome = record.outcome else { return nil }
+            if let last, decided < last.startedAt { return nil }
+            return outcome
+        }
+        switch outcome {
+        case TaskOutcome.escalated?, TaskOutcome("cancelled")?, TaskOutcome.abandoned?:
+            try block(id, reason: record?.escalation ?? record?.outcomeDetail ?? outcome?.rawValue ?? "blocked")
             report("#\(id) blocked, as recorded before the crash")
-        case (TaskOutcome.review?, _), (_, .passed?):
-            if record?.outcome != .review {
-                try journal.append(.taskOutcome(task: id, outcome: .review, detail: nil, agent: last?.agent, at: Date()))
-            }
+        case TaskOutcome.review?:
             try moveToReview(id)
             report("#\(id) passed its gate before the crash: waiting in Review")
-        case (_, .awaitingGate?):
-            if let last {
+        case .some:
+            // A retry, a fallback, or a person's retry or reassignment was decided: it starts from Todo.
+            try backToTodo(id, "#\(id) starting again after the crash, as decided before it")
+        case nil:
+            guard let last else {
+                try backToTodo(id, "#\(id) back to Todo: no session was running for it")
+                return
+            }
+            let cancelled = last.end?.reason == .cancelled
+                || FileManager.default.fileExists(atPath: workspace.cancelMarker(session: last.id).path)
+            switch last.verdict {
+            case .passed:
+                try journal.append(.taskOutcome(task: id, outcome: .review, detail: nil, agent: last.agent, at: Date()))
+                try moveToReview(id)
+                report("#\(id) passed its gate before the crash: waiting in Review")
+            case .interrupted where cancelled:
+                try journal.append(.taskOutcome(task: id, outcome: "cancelled", detail: "cancelled by a person", agent: last.agent, at: Date()))
+                try block(id, reason: "cancelled by a person; `braid retry #\(id)` goes on with the work kept")
+                report("#\(id) cancelled before the crash")
+            case .awaitingGate, .interrupted:
+                // Its session ended (or died with Braid) and its gate never finished: gate its work now.
                 inFlight.insert(id)
                 report("#\(id) its last session ended before the crash; gating its work")
                 let plan = AttemptPlan(task: task, taskID: id, session: last.id, agent: last.agent, attempt: last.attempt,
                                        worktree: Self.worktree(of: last, config: config), feedback: nil)
-                concludeLater(plan, log: URL(fileURLWithPath: last.log), diedUnwatched: false, alreadyEnded: true)
+                concludeLater(plan, log: URL(fileURLWithPath: last.log), diedUnwatched: last.verdict == .interrupted, alreadyEnded: true)
+            case .failed where (record?.attempts ?? 0) > config.maxRetries:
+                try escalate(id, agent: last.agent, reason: "escalated after \(record?.attempts ?? 0) tries (decided after a crash)")
+            case .failed, .excused, .running:
+                try backToTodo(id, "#\(id) retrying after the crash")
             }
-        case (TaskOutcome.retry?, _), (_, .failed?):
-            // The retry was decided (or is due) but its session never started: start it now, with the feedback.
-            try store.update { board in
-                try board.move(id: id, to: .todo)
-                try board.setOwner(id: id, nil)
-            }
-            report("#\(id) retrying after the crash")
-        default:
-            try store.update { board in
-                try board.move(id: id, to: .todo)
-                try board.setOwner(id: id, nil)
-            }
-            report("#\(id) back to Todo: no session was running for it")
         }
+    }
+
+    private func backToTodo(_ id: Int, _ message: String) throws {
+        try store.update { board in
+            try board.move(id: id, to: .todo)
+            try board.setOwner(id: id, nil)
+        }
+        report(message)
     }
 
     /// Keeps, commits and gates the work of a session whose process Braid no longer watches.
