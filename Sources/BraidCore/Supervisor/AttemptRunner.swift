@@ -9,10 +9,11 @@ struct AttemptRunner: Sendable {
     let manager: WorktreeManager
 
     /// - Parameters:
-    ///   - started: called as soon as the agent runs (the supervisor journals it).
+    ///   - started: called as soon as the agent runs, with the commit it started from (the
+    ///     supervisor journals both).
     ///   - ended: called when the session is over and its work committed, before the gate runs.
     func run(_ plan: AttemptPlan, adopting adopted: AgentProcess? = nil,
-             started: @Sendable (AgentProcess, URL) async -> Bool,
+             started: @Sendable (AgentProcess, URL, String?) async -> Bool,
              ended: @Sendable (AttemptResult) async -> Void) async -> AttemptResult {
         let sessionDirectory = workspace.logsDirectory.appendingPathComponent(plan.session)
         let log = sessionDirectory.appendingPathComponent("output.log")
@@ -50,7 +51,7 @@ struct AttemptRunner: Sendable {
                 return failed(plan, "could not start \(plan.agent) for #\(plan.taskID): \(error)")
             }
         }
-        guard await started(process, log) else {
+        guard await started(process, log, sessionStart) else {
             // Not journaled: a session Braid could not record must not run unrecorded.
             await process.terminate(grace: .seconds(2))
             return failed(plan, "could not record the start of #\(plan.taskID)'s session in the journal")

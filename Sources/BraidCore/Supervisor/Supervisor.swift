@@ -111,8 +111,8 @@ public actor Supervisor {
         let runner = self.runner
         let sink = resultSink
         Task {
-            let result = await runner.run(plan, adopting: process, started: { process, log in
-                await self.started(plan, process: process, log: log, adopted: process.isChild == false)
+            let result = await runner.run(plan, adopting: process, started: { process, log, head in
+                await self.started(plan, process: process, log: log, head: head, adopted: process.isChild == false)
             }, ended: { result in
                 await self.ended(result)
             })
@@ -122,7 +122,9 @@ public actor Supervisor {
 
     /// Journals a session's start (fsynced) before anything else is done with it; false when the
     /// journal refused it (the session is then ended: an unrecorded agent must not run on).
-    private func started(_ plan: AttemptPlan, process: AgentProcess, log: URL, adopted: Bool) -> Bool {
+    /// The journal's `startCommit` of a session is the commit that session started from, so that
+    /// after a crash its own changes are measured, not those of the task's earlier tries.
+    private func started(_ plan: AttemptPlan, process: AgentProcess, log: URL, head: String?, adopted: Bool) -> Bool {
         if adopted {
             report("#\(plan.taskID) re-adopted \(plan.agent) (pid \(process.pid)), still running from before")
             return true
@@ -130,7 +132,7 @@ public actor Supervisor {
         do {
             try journal.append(.sessionStarted(task: plan.taskID, session: plan.session, agent: plan.agent, attempt: plan.attempt,
                                                pid: process.pid, worktree: plan.worktree.path.path, branch: plan.worktree.branch,
-                                               startCommit: plan.worktree.startCommit, log: log.path, at: Date()))
+                                               startCommit: head ?? plan.worktree.startCommit, log: log.path, at: Date()))
         } catch {
             report("#\(plan.taskID) could not journal its session's start: \(error)")
             return false
