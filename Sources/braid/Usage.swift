@@ -19,20 +19,20 @@ enum Usage {
                                  set Braid up in this repository (.braid/config.json, the board)
           add TITLE [--body TEXT] [--agent NAME] [--touches GLOBS] [--after #N] [--priority N]
                                  add a task to Todo
-          status                 every task: section, owner, tries, last gate, why blocked
-          worktree list|prune|create #N
+          status                 every task: section, owner, sessions, failed tries, last gate, why blocked
+          worktree list|prune|create #N [#M...]
                                  the task worktrees; prune dead ones; create one for a task
           run                    supervise: run agents on the board's tasks until nothing is runnable
           log #N                 the task's sessions: their output and gate results
-          retry #N [--guidance TEXT]   back to Todo, tries counted afresh, guidance in the prompt
-          reassign #N AGENT      back to Todo with another agent
-          abandon #N             give up: worktree and branch removed, the task stays blocked
+          retry #N [--guidance TEXT]   a blocked task back to Todo, tries counted afresh
+          reassign #N AGENT      a Todo or blocked task back to Todo with another agent
+          abandon #N             give up on a Todo or blocked task: worktree and branch removed
           cancel #N              end the task's running session (and everything it started)
           version                print the version
           help                   print this text
 
-        --json on add, status and worktree list prints JSON for scripts.
-        exit codes: 0 success, 1 the request failed, 2 usage error
+        --json on add, status and worktree list|create prints JSON for scripts.
+        exit codes: 0 success, 1 the command failed, 2 usage error
         """
 
     /// Prints `braid: message` on stderr and returns the usage-error exit code.
