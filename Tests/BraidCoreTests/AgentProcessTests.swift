@@ -79,7 +79,15 @@ import Testing
         var leaky: [Int32] = [0, 0]
         #expect(pipe(&leaky) == 0)
         defer { close(leaky[0]); close(leaky[1]) }
-        let agent = try fixture.spawn("sleep", ["300"])
+        // Checked once the agent has started up and waits: while a program loads, the dynamic
+        // loader briefly holds a descriptor of its own.
+        let ready = fixture.worktree.appendingPathComponent("ready.fifo")
+        #expect(mkfifo(ready.path, 0o600) == 0)
+        let readyFD = open(ready.path, O_RDWR | O_CLOEXEC)
+        defer { close(readyFD) }
+        let agent = try fixture.spawn("sh", ["-c", "echo ready > \(ready.path); sleep 300 & wait"])
+        var entry = pollfd(fd: readyFD, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&entry, 1, 30_000) == 1)
         let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").sorted()
         #expect(descriptors == ["0", "1", "2"])
         let input = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(agent.pid)/fd/0")
