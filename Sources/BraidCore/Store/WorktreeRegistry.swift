@@ -49,10 +49,6 @@ public struct WorktreeRegistry: Sendable {
         try all()[id]
     }
 
-    public func record(_ worktree: TaskWorktree) throws {
-        try change { $0[worktree.taskID] = worktree }
-    }
-
     public func forget(taskID: Int) throws {
         try change { $0[taskID] = nil }
     }

@@ -75,9 +75,9 @@ public actor Supervisor {
         }
     }
 
-    private func start(_ task: BoardTask, id: Int, agentOverride: String? = nil, feedback explicit: RetryFeedback? = nil) async throws {
+    private func start(_ task: BoardTask, id: Int) async throws {
         let record = journal.state.task(id)
-        let agent = agentOverride ?? task.agent ?? record?.agent ?? config.defaultAgent
+        let agent = task.agent ?? record?.agent ?? config.defaultAgent
         // git (and a fetch) on a thread of its own, not on Swift's cooperative pool.
         let registry = self.registry, manager = self.manager
         let created: Result<TaskWorktree, any Error> = await ThreadJob.run(name: "braid-worktree") {
@@ -96,8 +96,8 @@ public actor Supervisor {
             try board.setField(id: id, key: .blocked, value: nil)
         }
         let attempt = (record?.attempts ?? 0) + 1
-        var feedback = explicit
-        if feedback == nil, let record, record.outcome == .retriedByUser || record.outcome == .reassigned || record.outcome == .retry {
+        var feedback: RetryFeedback?
+        if let record, record.outcome == .retriedByUser || record.outcome == .reassigned || record.outcome == .retry {
             let guidance = record.outcome == .retry ? nil : record.outcomeDetail
             feedback = RetryFeedback(attempt: attempt, gateSummary: Self.gateSummary(record.lastGate) ?? (record.outcome == .retry ? record.outcomeDetail : nil),
                                      guidance: guidance)
