@@ -6,7 +6,7 @@ import BraidCore
 /// The CLI's help text and its one-line errors.
 enum Usage {
     static let commands = ["serve", "call", "init", "add", "status", "worktree", "run", "log", "retry", "reassign",
-                           "abandon", "cancel", "version", "help"]
+                           "abandon", "cancel", "merge", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -28,10 +28,14 @@ enum Usage {
           reassign #N AGENT      a Todo or blocked task back to Todo with another agent
           abandon #N             give up on a Todo or blocked task: worktree and branch removed
           cancel #N              end the task's running session (and everything it started)
+          merge [#N...]          queue the tasks for landing, then land the queue on the base branch
+                                 (merged, gated on the merged result, compare-and-swap)
+          merge --list           the merge queue and its latest decisions
+          merge --abort #N       take a task out of the merge queue
           version                print the version
           help                   print this text
 
-        --json on add, status and worktree list|create prints JSON for scripts.
+        --json on add, status, merge and worktree list|create prints JSON for scripts.
         exit codes: 0 success, 1 the command failed, 2 usage error
         """
 

@@ -30,6 +30,8 @@ case "reassign"?:
     exitCode = TaskCommands.reassign(Array(arguments.dropFirst()))
 case "abandon"?:
     exitCode = TaskCommands.abandon(Array(arguments.dropFirst()))
+case "merge"?:
+    exitCode = MergeCommand.run(Array(arguments.dropFirst()))
 case "cancel"?:
     exitCode = TaskCommands.cancel(Array(arguments.dropFirst()))
 case "--version"?, "version"?:

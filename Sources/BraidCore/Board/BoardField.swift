@@ -14,6 +14,8 @@ public enum BoardField: String, CaseIterable, Sendable, Hashable, CustomStringCo
     case fallback
     /// Why the task is blocked, in words a person can act on.
     case blocked
+    /// The commit the merge queue landed the task as.
+    case landed
 
     /// The key as Braid writes it, without the colon.
     public var key: String { rawValue }

@@ -37,7 +37,7 @@ enum BoardInput {
         }
         guard !trimmed.isEmpty else { throw invalid("the value is empty; to remove the field, pass none") }
         switch field {
-        case .agent, .blocked:
+        case .agent, .blocked, .landed:
             break
         case .touches:
             guard trimmed.split(separator: ",").contains(where: { !MarkdownSyntax.isBlank($0) }) else {

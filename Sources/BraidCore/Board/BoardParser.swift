@@ -173,7 +173,7 @@ enum BoardParser {
             isChecked: taskLine.isChecked, line: lineNumber,
             descriptionLines: body.description, criteria: body.criteria, fencedBlocks: body.blocks,
             agent: body.agent, touches: body.touches, after: body.after, priority: body.priority, fallback: body.fallback,
-            blockedReason: body.blockedReason,
+            blockedReason: body.blockedReason, landedCommit: body.landedCommit,
             span: span, taskLine: taskLine, fieldLines: body.fieldLines, bodyIndent: body.indent,
             firstFenceLine: body.firstFenceLine))
     }
@@ -191,6 +191,7 @@ enum BoardParser {
         var priority: Int?
         var fallback: [String] = []
         var blockedReason: String?
+        var landedCommit: String?
         /// The indentation of the body's first non-blank line, as written.
         var indent = ""
         /// The 0-based line of the body's first fence opening, if any.
@@ -264,6 +265,8 @@ enum BoardParser {
                 agent = value.isEmpty ? nil : String(value)
             case .blocked:
                 blockedReason = value.isEmpty ? nil : String(value)
+            case .landed:
+                landedCommit = value.isEmpty ? nil : String(value)
             case .touches:
                 touches = Self.touches(value)
             case .fallback:

@@ -48,6 +48,8 @@ public struct BoardTask: Sendable, Hashable {
     /// Agents to move to when the task's agent is out of quota, before the config's `fallback`.
     public let fallback: [String]
     public let blockedReason: String?
+    /// The commit the merge queue landed the task as (`landed:`).
+    public let landedCommit: String?
 
     /// The task's lines on the board, 0-based: its own line, then its body.
     let span: Range<Int>
@@ -62,7 +64,7 @@ public struct BoardTask: Sendable, Hashable {
 
     init(id: Int?, title: String, section: BoardSection, owner: String?, isChecked: Bool, line: Int,
          descriptionLines: [String], criteria: [Criterion], fencedBlocks: [FencedBlock],
-         agent: String?, touches: [String], after: [Int], priority: Int?, fallback: [String] = [], blockedReason: String?,
+         agent: String?, touches: [String], after: [Int], priority: Int?, fallback: [String] = [], blockedReason: String?, landedCommit: String? = nil,
          span: Range<Int>, taskLine: TaskLine, fieldLines: [FieldLine], bodyIndent: String,
          firstFenceLine: Int?) {
         self.id = id
@@ -80,6 +82,7 @@ public struct BoardTask: Sendable, Hashable {
         self.priority = priority
         self.fallback = fallback
         self.blockedReason = blockedReason
+        self.landedCommit = landedCommit
         self.span = span
         self.taskLine = taskLine
         self.fieldLines = fieldLines
@@ -107,6 +110,7 @@ public struct BoardTask: Sendable, Hashable {
         case .priority: return priority.map(String.init)
         case .fallback: return fallback.isEmpty ? nil : fallback.joined(separator: ", ")
         case .blocked: return blockedReason
+        case .landed: return landedCommit
         }
     }
 }

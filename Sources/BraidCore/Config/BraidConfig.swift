@@ -34,6 +34,8 @@ public struct BraidConfig: Sendable, Equatable {
     public var symlink: [String] = []
     /// Files of the main checkout copied into each worktree (e.g. `.env`).
     public var copy: [String] = []
+    /// How the merge queue lands gated work on `baseBranch`.
+    public var mergeQueue = MergeQueueConfig()
 
     public init() {}
 }

@@ -68,6 +68,13 @@ public enum ConfigFile {
             "worktreeRoot": .string(config.worktreeRoot),
             "symlink": strings(config.symlink),
             "copy": strings(config.copy),
+            "mergeQueue": .object([
+                "batch": .number(JSONNumber(config.mergeQueue.batch)),
+                "strategy": .string(config.mergeQueue.strategy.rawValue),
+                "auto": .bool(config.mergeQueue.auto),
+                "removeWorktree": .bool(config.mergeQueue.removeWorktree),
+                "deleteBranch": .bool(config.mergeQueue.deleteBranch),
+            ]),
         ])
         var members = root.objectValue ?? [:]
         // Caps are written only when set: absent means no cap.

@@ -7,7 +7,7 @@ struct ConfigReader {
 
     static let fields = ["board", "baseBranch", "maxSessions", "maxRetries", "defaultAgent", "fallback", "agents", "gate",
                          "stepTimeoutSeconds", "sessionTimeoutSeconds", "stallTimeoutSeconds", "maxCostPerTaskUSD", "maxCostPerRunUSD",
-                         "worktreeRoot", "symlink", "copy"]
+                         "worktreeRoot", "symlink", "copy", "mergeQueue"]
 
     func fail(_ path: [String], _ message: String) -> ConfigError {
         ConfigError(file: file, line: locator.line(of: path), field: FieldLocator.display(path), message: message)
@@ -44,7 +44,32 @@ struct ConfigReader {
         if let v = members["copy"] {
             config.copy = try array(v, ["copy"]).enumerated().map { i, e throws(ConfigError) in try sharedPath(e, ["copy", "[\(i)]"]) }
         }
+        if let v = members["mergeQueue"] { config.mergeQueue = try mergeQueue(v) }
         return config
+    }
+
+    func mergeQueue(_ value: JSONValue) throws(ConfigError) -> MergeQueueConfig {
+        let path = ["mergeQueue"]
+        guard case .object(let fields) = value else { throw fail(path, "must be an object") }
+        try rejectUnknown(fields, known: ["batch", "strategy", "auto", "removeWorktree", "deleteBranch"], at: path)
+        var queue = MergeQueueConfig()
+        if let v = fields["batch"] { queue.batch = try integer(v, path + ["batch"], 1...64) }
+        if let v = fields["strategy"] {
+            let name = try string(v, path + ["strategy"])
+            guard let strategy = MergeQueueConfig.Strategy(rawValue: name) else {
+                throw fail(path + ["strategy"], "must be \"squash\" or \"merge\"")
+            }
+            queue.strategy = strategy
+        }
+        func flag(_ key: String) throws(ConfigError) -> Bool? {
+            guard let v = fields[key] else { return nil }
+            guard case .bool(let b) = v else { throw fail(path + [key], "must be true or false") }
+            return b
+        }
+        if let b = try flag("auto") { queue.auto = b }
+        if let b = try flag("removeWorktree") { queue.removeWorktree = b }
+        if let b = try flag("deleteBranch") { queue.deleteBranch = b }
+        return queue
     }
 
     func rejectUnknown(_ members: [String: JSONValue], known: [String], at path: [String]) throws(ConfigError) {

@@ -156,7 +156,7 @@ public struct WorktreeManager: Sendable {
     }
 
     /// Makes sure the root exists and that git will not offer what Braid adds to commit.
-    private func prepareRoot(context: String) throws(GitError) {
+    func prepareRoot(context: String) throws(GitError) {
         do {
             try FileManager.default.createDirectory(at: worktreeRoot, withIntermediateDirectories: true)
         } catch {
@@ -187,7 +187,7 @@ public struct WorktreeManager: Sendable {
 
     /// Symlinks and copies the configured paths from the main checkout into a new worktree.
     /// Returns a warning for each one skipped because the worktree already has it (git tracks it).
-    private func share(into worktree: URL, context: String) throws(GitError) -> [String] {
+    func share(into worktree: URL, context: String) throws(GitError) -> [String] {
         var skipped: [String] = []
         let top = worktree.resolvingSymlinksInPath().path
         for (path, link) in symlinks.map({ ($0, true) }) + copies.map({ ($0, false) }) {

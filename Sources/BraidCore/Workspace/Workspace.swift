@@ -19,6 +19,9 @@ public struct Workspace: Sendable {
     public func cancelMarker(session: String) -> URL {
         stateDirectory.appendingPathComponent("cancelled").appendingPathComponent(session)
     }
+    /// The merge queue's own checkout, where merged results are gated.
+    public var integrationWorktree: URL { braidDirectory.appendingPathComponent("integration") }
+    public func boardStore(_ config: BraidConfig) -> BoardStore { BoardStore(path: boardURL(config), lockPath: boardLockURL) }
     public var boardLockURL: URL { stateDirectory.appendingPathComponent("board.lock") }
 
     public func boardURL(_ config: BraidConfig) -> URL { root.appendingPathComponent(config.board) }

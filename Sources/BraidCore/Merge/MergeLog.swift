@@ -1,0 +1,221 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// One line of the merge queue's log (`.braid/state/merge-queue.jsonl`).
+struct MergeEvent: Codable, Sendable, Equatable {
+    enum Kind: String, Codable, Sendable {
+        /// A candidate joined the queue (or its queued tip was replaced).
+        case enqueued
+        /// A person took a candidate out of the queue.
+        case removed
+        /// A step of the work on a batch, for recovery and for people: `built`, `gating`, `gated`.
+        case step
+        /// About to move the base branch to `commit` (from `onto`) for `tasks`: written, fsynced,
+        /// before the compare-and-swap, so that a restart can tell whether it happened.
+        case landing
+        /// The landing intent is settled (landed or not); decisions follow.
+        case settled
+        case decided
+        /// A gate verdict on a merged tree, cached by tree id.
+        case gate
+    }
+
+    var kind: Kind
+    var candidate: MergeCandidate?
+    var decision: MergeDecision?
+    var task: Int?
+    var tasks: [Int]?
+    /// For `landing`: the commit that lands each of `tasks`, in order.
+    var commits: [String]?
+    var step: String?
+    var commit: String?
+    var onto: String?
+    var tree: String?
+    var passed: Bool?
+    var detail: String?
+    var at: Date
+
+    init(kind: Kind, candidate: MergeCandidate? = nil, decision: MergeDecision? = nil, task: Int? = nil, tasks: [Int]? = nil,
+         commits: [String]? = nil, step: String? = nil, commit: String? = nil, onto: String? = nil, tree: String? = nil, passed: Bool? = nil,
+         detail: String? = nil, at: Date = Date()) {
+        self.kind = kind
+        self.candidate = candidate
+        self.decision = decision
+        self.task = task
+        self.tasks = tasks
+        self.commits = commits
+        self.step = step
+        self.commit = commit
+        self.onto = onto
+        self.tree = tree
+        self.passed = passed
+        self.detail = detail
+        self.at = at
+    }
+}
+
+/// The merge queue as the fold of its log: who waits, in order; what was decided; a landing
+/// that was started and not settled; gate verdicts by tree.
+public struct MergeQueueState: Sendable, Equatable {
+    /// Waiting candidates, first in first out.
+    public private(set) var pending: [MergeCandidate] = []
+    /// Every decision, oldest first.
+    public private(set) var decisions: [MergeDecision] = []
+    /// A landing whose outcome the log does not know: a crash came between its intent and the
+    /// record of what happened.
+    public private(set) var openLanding: (tasks: [Int], commits: [String], commit: String, onto: String)?
+    /// The last step recorded, for `braid merge --list`.
+    public private(set) var lastStep: String?
+    /// Gate verdicts per merged tree: how many runs passed and failed.
+    public private(set) var gateRuns: [String: (passed: Int, failed: Int)] = [:]
+
+    public var lastSeq: Int { decisions.last?.seq ?? 0 }
+
+    public static func == (a: MergeQueueState, b: MergeQueueState) -> Bool {
+        a.pending == b.pending && a.decisions == b.decisions && a.lastStep == b.lastStep
+            && a.openLanding?.commit == b.openLanding?.commit && a.openLanding?.tasks == b.openLanding?.tasks
+            && a.gateRuns.mapValues { [$0.passed, $0.failed] } == b.gateRuns.mapValues { [$0.passed, $0.failed] }
+    }
+
+    mutating func apply(_ event: MergeEvent) {
+        switch event.kind {
+        case .enqueued:
+            guard let candidate = event.candidate else { return }
+            if let index = pending.firstIndex(where: { $0.task == candidate.task }) {
+                pending[index] = candidate
+            } else {
+                pending.append(candidate)
+            }
+        case .removed:
+            pending.removeAll { $0.task == event.task }
+        case .step:
+            lastStep = event.step.map { step in "\(step) \((event.tasks ?? []).map { "#\($0)" }.joined(separator: " "))" }
+        case .landing:
+            if let commit = event.commit, let onto = event.onto { openLanding = (event.tasks ?? [], event.commits ?? [], commit, onto) }
+        case .settled:
+            openLanding = nil
+        case .decided:
+            guard let decision = event.decision else { return }
+            pending.removeAll { $0.task == decision.task }
+            decisions.append(decision)
+        case .gate:
+            guard let tree = event.tree, let passed = event.passed else { return }
+            var runs = gateRuns[tree] ?? (0, 0)
+            if passed { runs.passed += 1 } else { runs.failed += 1 }
+            gateRuns[tree] = runs
+        }
+    }
+
+    public func candidate(_ task: Int) -> MergeCandidate? { pending.first { $0.task == task } }
+
+    /// The latest decision about `task`, if any.
+    public func lastDecision(for task: Int) -> MergeDecision? { decisions.last { $0.task == task } }
+}
+
+/// The merge queue's log: JSON lines appended under a short lock that any Braid process may take
+/// (the queue's long lock, held while merging, is another file: enqueueing never waits for a gate).
+///
+/// A line is written whole with one `write`; a torn last line (a crash mid-write) is ignored when
+/// reading and cut off before the next append. Appends that record a decision or an intent are
+/// fsynced; the others (progress steps, gate verdicts) reach the disk with the next fsync, since
+/// losing them only repeats work.
+public struct MergeLog: Sendable {
+    public let url: URL
+    public let lockURL: URL
+
+    public init(url: URL, lockURL: URL) {
+        self.url = url
+        self.lockURL = lockURL
+    }
+
+    public struct CorruptLog: Error, CustomStringConvertible {
+        public let path: String
+        public let line: Int
+        public let reason: String
+        public var description: String { "\(path):\(line): the merge queue's log cannot be read (\(reason))" }
+    }
+
+    public func read() throws -> MergeQueueState {
+        try FileLock.withExclusiveLock(at: lockURL) { try readUnlocked() }
+    }
+
+    /// Appends `events` and returns the state they lead to.
+    @discardableResult
+    func append(_ events: [MergeEvent], durable: Bool) throws -> MergeQueueState {
+        try FileLock.withExclusiveLock(at: lockURL) {
+            try appendUnlocked(events, durable: durable)
+            return try readUnlocked()
+        }
+    }
+
+    /// Reads, decides and appends in one hold of the lock, so that decisions get unique numbers
+    /// and no two processes enqueue the same task twice.
+    func update<T>(durable: Bool, _ body: (MergeQueueState) throws -> (events: [MergeEvent], result: T)) throws -> T {
+        try FileLock.withExclusiveLock(at: lockURL) {
+            let state = try readUnlocked()
+            let (events, result) = try body(state)
+            try appendUnlocked(events, durable: durable)
+            return result
+        }
+    }
+
+    private func readUnlocked() throws -> MergeQueueState {
+        var state = MergeQueueState()
+        guard let data = FileManager.default.contents(atPath: url.path) else { return state }
+        let decoder = JSONDecoder()
+        var lineNumber = 0
+        var start = data.startIndex
+        while let newline = data[start...].firstIndex(of: 0x0A) {
+            lineNumber += 1
+            let line = data[start..<newline]
+            start = data.index(after: newline)
+            guard !line.isEmpty else { continue }
+            do {
+                state.apply(try decoder.decode(MergeEvent.self, from: line))
+            } catch {
+                throw CorruptLog(path: url.path, line: lineNumber, reason: "\(error)")
+            }
+        }
+        return state
+    }
+
+    private func appendUnlocked(_ events: [MergeEvent], durable: Bool) throws {
+        guard !events.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes = Data()
+        for event in events {
+            bytes.append(try encoder.encode(event))
+            bytes.append(0x0A)
+        }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CorruptLog(path: url.path, line: 0, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        // Cut a torn last line (no newline) left by a crash mid-write.
+        var size = lseek(fd, 0, SEEK_END)
+        if size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, size - 1) == 1, last != 0x0A {
+                var end = size - 1
+                var byte: UInt8 = 0
+                while end > 0, pread(fd, &byte, 1, end - 1) == 1, byte != 0x0A { end -= 1 }
+                _ = ftruncate(fd, end)
+                size = end
+            }
+        }
+        var offset = 0
+        let ok = bytes.withUnsafeBytes { raw -> Bool in
+            guard let base = raw.baseAddress else { return true }
+            while offset < raw.count {
+                let n = pwrite(fd, base + offset, raw.count - offset, size + off_t(offset))
+                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return false }
+            }
+            return true
+        }
+        guard ok else { throw CorruptLog(path: url.path, line: 0, reason: "write failed: \(String(cString: strerror(errno)))") }
+        if durable { _ = fsync(fd) }
+    }
+}
