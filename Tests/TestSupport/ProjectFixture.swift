@@ -7,7 +7,9 @@ public final class ProjectFixture: @unchecked Sendable {
 
     /// - Parameters:
     ///   - gate: the gate script's body (POSIX sh, run as `./check.sh` in the task's worktree).
-    ///   - config: extra members of `.braid/config.json` (raw JSON fragments by key).
+    ///   - config: extra members of `.braid/config.json` (raw JSON fragments by key). Tasks stay in
+    ///     Review unless the test turns the merge queue on (`"mergeQueue": "{\"auto\": true}"`), so
+    ///     that tests of supervision see what supervision decided.
     public init(gate: String = "exit 0", config: [String: String] = [:]) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("braid-project-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
@@ -16,7 +18,8 @@ public final class ProjectFixture: @unchecked Sendable {
         try write("README.md", "# A small project\n")
         try git("add", "-A")
         try git("commit", "-q", "-m", "start")
-        var members = ["\"gate\"": "[{\"name\": \"check\", \"run\": [\"./check.sh\"]}]", "\"baseBranch\"": "\"main\""]
+        var members = ["\"gate\"": "[{\"name\": \"check\", \"run\": [\"./check.sh\"]}]", "\"baseBranch\"": "\"main\"",
+                       "\"mergeQueue\"": "{\"auto\": false}"]
         for (key, value) in config { members["\"\(key)\""] = value }
         let json = "{\n" + members.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: ",\n") + "\n}\n"
         try FileManager.default.createDirectory(at: root.appendingPathComponent(".braid"), withIntermediateDirectories: true)

@@ -95,6 +95,10 @@ extension JournalEvent {
             self = .taskOutcome(task: try f.int("task"), outcome: TaskOutcome(rawValue: try f.string("outcome")),
                                 detail: try f.optionalString("detail"), agent: try f.optionalString("agent"),
                                 at: try f.date("at"))
+        case "mergeDecision":
+            self = .mergeDecision(task: try f.int("task"), seq: try f.int("seq"), landed: try f.bool("landed"),
+                                  commit: try f.optionalString("commit"), detail: try f.string("detail"),
+                                  agent: try f.string("agent"), at: try f.date("at"))
         case "taskSnapshot":
             let sessions = try f.objects("sessions").map { (s) throws(DecodeError) in try SessionRecord(s) }
             self = .taskSnapshot(try TaskRecord(try f.object("task"), sessions: sessions.map(\.id)), sessions: sessions)
@@ -125,6 +129,10 @@ extension JournalEvent {
             m = ["task": .int(task), "outcome": .string(outcome.rawValue), "at": .date(at)]
             m["detail"] = detail.map(JSONValue.string)
             m["agent"] = agent.map(JSONValue.string)
+        case let .mergeDecision(task, seq, landed, commit, detail, agent, at):
+            m = ["task": .int(task), "seq": .int(seq), "landed": .bool(landed), "detail": .string(detail),
+                 "agent": .string(agent), "at": .date(at)]
+            m["commit"] = commit.map(JSONValue.string)
         case let .taskSnapshot(task, sessions):
             m = ["task": task.json, "sessions": .array(sessions.map(\.json))]
         }
@@ -148,6 +156,7 @@ extension TaskRecord {
         m["outcome"] = outcome.map { .string($0.rawValue) }
         m["outcomeDetail"] = outcomeDetail.map(JSONValue.string)
         m["outcomeAt"] = outcomeAt.map(JSONValue.date)
+        if mergeSeq > 0 { m["mergeSeq"] = .int(mergeSeq) }
         return .object(m)
     }
 
@@ -164,6 +173,7 @@ extension TaskRecord {
                   outcome: try f.optionalString("outcome").map(TaskOutcome.init(rawValue:)),
                   outcomeDetail: try f.optionalString("outcomeDetail"), outcomeAt: try f.optionalDate("outcomeAt"),
                   sessions: sessions, epoch: try f.int("epoch"))
+        mergeSeq = f.has("mergeSeq") ? try f.int("mergeSeq") : 0
     }
 }
 

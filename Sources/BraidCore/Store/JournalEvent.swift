@@ -17,6 +17,9 @@ public enum JournalEvent: Sendable, Equatable {
     /// report, opaque to the journal and kept exactly as given.
     case gateFinished(task: Int, session: String, passed: Bool, failedStep: String?, result: JSONValue, at: Date)
     case taskOutcome(task: Int, outcome: TaskOutcome, detail: String?, agent: String?, at: Date)
+    /// The merge queue's decision `seq` about a task, applied once: landed (done), or refused
+    /// (sent back to its agent, which counts as a failed try).
+    case mergeDecision(task: Int, seq: Int, landed: Bool, commit: String?, detail: String, agent: String, at: Date)
     /// Written only by compaction: everything known about one task and its sessions, in place of
     /// the events that built it.
     case taskSnapshot(TaskRecord, sessions: [SessionRecord])
@@ -32,6 +35,7 @@ public enum JournalEvent: Sendable, Equatable {
         case .gateFinished: return "gateFinished"
         case .taskOutcome: return "taskOutcome"
         case .taskSnapshot: return "taskSnapshot"
+        case .mergeDecision: return "mergeDecision"
         }
     }
 }

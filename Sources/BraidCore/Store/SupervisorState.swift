@@ -22,6 +22,8 @@ import JSON
 /// | taskOutcome quotaFallback                | the last session: excused, for good | agent = the fallback       |
 /// | taskOutcome reassigned or retriedByUser  |                                | a fresh start: epoch + 1, attempts 0, escalation cleared |
 /// | taskOutcome review or abandoned          |                                | escalation cleared              |
+/// | mergeDecision, landed                    |                                | outcome landed, mergeSeq        |
+/// | mergeDecision, refused                   | the last session, if passed: failed | outcome mergeRefused, mergeSeq |
 ///
 /// A task's `attempts` is the number of its sessions of the current epoch whose verdict is
 /// `failed`: a try is a session that ended without passing its gate, except that a quota fallback
@@ -109,6 +111,17 @@ public struct SupervisorState: Sendable, Equatable {
             default:
                 break
             }
+
+        case let .mergeDecision(task, seq, landed, _, detail, agent, at):
+            var record = tasks[task] ?? TaskRecord(id: task)
+            record.mergeSeq = max(record.mergeSeq, seq)
+            record.outcome = landed ? .landed : .mergeRefused
+            record.outcomeDetail = detail
+            record.outcomeAt = at
+            record.agent = agent
+            if landed { record.escalation = nil }
+            tasks[task] = record
+            if !landed, let last = record.sessions.last, sessions[last]?.verdict == .passed { setVerdict(last, .failed) }
 
         case let .taskSnapshot(task, sessions: records):
             tasks[task.id] = task

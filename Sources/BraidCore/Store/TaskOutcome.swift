@@ -23,5 +23,11 @@ public struct TaskOutcome: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// A person retried an escalated task (usually with guidance): the count of tries starts again.
     public static let retriedByUser = TaskOutcome(rawValue: "retriedByUser")
 
+    /// The merge queue landed the task (or found its work already landed): done.
+    public static let landed = TaskOutcome(rawValue: "landed")
+    /// The merge queue sent the task back (conflict, gate failure on the merged result, stale
+    /// base): a failed try, with the reason for the agent's next prompt.
+    public static let mergeRefused = TaskOutcome(rawValue: "mergeRefused")
+
     public var description: String { rawValue }
 }

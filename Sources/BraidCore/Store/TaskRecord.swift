@@ -23,6 +23,8 @@ public struct TaskRecord: Sendable, Equatable {
     public var sessions: [String]
     /// Bumped by each fresh start; see `SessionRecord.epoch`.
     public var epoch: Int
+    /// The highest merge queue decision (`MergeDecision.seq`) applied to the task.
+    public var mergeSeq = 0
 
     public init(id: Int, attempts: Int = 0, agent: String? = nil, lastGate: Gate? = nil, escalation: String? = nil,
                 outcome: TaskOutcome? = nil, outcomeDetail: String? = nil, outcomeAt: Date? = nil,

@@ -23,8 +23,19 @@ public actor Supervisor {
     /// What agents reported spending during this run.
     private var runSpent = 0.0
     private var reportedRunCap = false
-    private let results: AsyncStream<AttemptResult>
-    private let resultSink: AsyncStream<AttemptResult>.Continuation
+    private let mergeQueue: MergeQueue
+    /// A pass of the merge queue is under way (on a thread of its own).
+    private var merging = false
+    /// Something was queued during the pass: another pass follows it.
+    private var mergeAgain = false
+    private let results: AsyncStream<Event>
+    private let resultSink: AsyncStream<Event>.Continuation
+
+    /// What the run loop waits for: a try ended, or a pass of the merge queue did.
+    private enum Event: Sendable {
+        case attempt(AttemptResult)
+        case merged(Result<MergeQueue.Run, any Error>)
+    }
 
     public init(workspace: Workspace, config: BraidConfig, journal: Journal, report: @escaping Report) throws {
         self.workspace = workspace
@@ -35,22 +46,92 @@ public actor Supervisor {
         registry = workspace.worktreeRegistry
         manager = try workspace.worktreeManager(config)
         runner = AttemptRunner(workspace: workspace, config: config, manager: manager)
-        (results, resultSink) = AsyncStream<AttemptResult>.makeStream()
+        mergeQueue = try MergeQueue(workspace: workspace, config: config)
+        (results, resultSink) = AsyncStream<Event>.makeStream()
     }
 
     /// Runs until nothing is running and nothing more can start (the board is empty, or what is
-    /// left waits for a person, for `after:` tasks, or is blocked).
+    /// left waits for a person, for `after:` tasks, or is blocked), and the merge queue is idle.
     public func run() async throws {
         try await recover()
         var iterator = results.makeAsyncIterator()
         while true {
             try await dispatch()
-            if running.isEmpty { break }
-            guard let result = await iterator.next() else { break }
-            try conclude(result)
+            if running.isEmpty && !merging { break }
+            guard let event = await iterator.next() else { break }
+            switch event {
+            case .attempt(let result): try conclude(result)
+            case .merged(let result): try merged(result)
+            }
             _ = try? journal.compactIfNeeded()
         }
         report("nothing left to run")
+    }
+
+    // MARK: Merge queue
+
+    /// Queues a task whose gate passed, and makes sure a pass of the queue will see it.
+    private func enqueueForMerge(_ task: BoardTask, id: Int) {
+        do {
+            try mergeQueue.enqueue(task, id: id, state: journal.state)
+            report("#\(id) queued for merging")
+            kickMerge()
+        } catch {
+            report("#\(id) could not be queued for merging: \(error)")
+        }
+    }
+
+    /// Starts a pass of the merge queue on a thread of its own, or asks for another after the
+    /// one under way.
+    private func kickMerge() {
+        guard !merging else {
+            mergeAgain = true
+            return
+        }
+        merging = true
+        let queue = mergeQueue, report = self.report, sink = resultSink
+        Task {
+            let result: Result<MergeQueue.Run, any Error> = await ThreadJob.run(name: "braid-merge") {
+                Result { try queue.process(report: report) }
+            }
+            sink.yield(.merged(result))
+        }
+    }
+
+    private func merged(_ result: Result<MergeQueue.Run, any Error>) throws {
+        merging = false
+        switch result {
+        case .success(let run):
+            if let waiting = run.waiting { report("the merge queue waits: \(waiting)") }
+        case .failure(let error):
+            report("the merge queue stopped: \(error)")
+        }
+        try applyMergeDecisions()
+        if mergeAgain {
+            mergeAgain = false
+            kickMerge()
+        }
+    }
+
+    /// Applies, once each, the merge queue's decisions this journal has not seen (made by this
+    /// process or by `braid merge` in another): a landing closes the task; a refusal is a failed
+    /// try, so the task runs again with the reason in its prompt (the queue put it back in Todo),
+    /// or is escalated when its tries are used up.
+    private func applyMergeDecisions() throws {
+        let decisions = try mergeQueue.state().decisions
+        for decision in decisions where decision.seq > (journal.state.task(decision.task)?.mergeSeq ?? 0) {
+            let id = decision.task
+            try journal.append(.mergeDecision(task: id, seq: decision.seq, landed: decision.isDone, commit: decision.commit,
+                                              detail: decision.detail, agent: decision.agent, at: decision.at))
+            guard !decision.isDone else { continue }
+            let tries = journal.state.task(id)?.attempts ?? 0
+            if tries > config.maxRetries {
+                try escalate(id, agent: decision.agent,
+                             reason: "escalated after \(tries) tries: the merge queue refused it (\(decision.reason?.rawValue ?? "refused"))")
+            } else {
+                report("#\(id) goes back to \(decision.agent) after the merge queue refused it")
+            }
+        }
     }
 
     // MARK: Dispatch
@@ -97,7 +178,9 @@ public actor Supervisor {
         }
         let attempt = (record?.attempts ?? 0) + 1
         var feedback: RetryFeedback?
-        if let record, record.outcome == .retriedByUser || record.outcome == .reassigned || record.outcome == .retry {
+        if let record, record.outcome == .mergeRefused {
+            feedback = RetryFeedback(attempt: attempt, gateSummary: record.outcomeDetail, guidance: nil)
+        } else if let record, record.outcome == .retriedByUser || record.outcome == .reassigned || record.outcome == .retry {
             let guidance = record.outcome == .retry ? nil : record.outcomeDetail
             feedback = RetryFeedback(attempt: attempt, gateSummary: Self.gateSummary(record.lastGate) ?? (record.outcome == .retry ? record.outcomeDetail : nil),
                                      guidance: guidance)
@@ -116,7 +199,7 @@ public actor Supervisor {
             }, ended: { result in
                 await self.ended(result)
             })
-            sink.yield(result)
+            sink.yield(.attempt(result))
         }
     }
 
@@ -187,6 +270,7 @@ public actor Supervisor {
             try journal.append(.taskOutcome(task: id, outcome: .review, detail: nil, agent: plan.agent, at: Date()))
             try moveToReview(id)
             report("#\(id) passed its gate on try \(plan.attempt): waiting in Review")
+            if config.mergeQueue.auto { enqueueForMerge(plan.task, id: id) }
         } else {
             try failedTry(result)
         }
@@ -307,6 +391,25 @@ public actor Supervisor {
             guard let id = task.id, !inFlight.contains(id) else { continue }
             try settle(task, id: id, state: state, inFlight: &inFlight)
         }
+        try recoverMergeQueue()
+    }
+
+    /// Applies what the merge queue decided while this run was not watching, queues tasks that
+    /// passed their gate but never reached the queue (a crash in between), and resumes the queue.
+    private func recoverMergeQueue() throws {
+        try applyMergeDecisions()
+        guard config.mergeQueue.auto else { return }
+        let queued = try mergeQueue.state()
+        for task in try store.read().tasks(in: .review) {
+            guard let id = task.id, let record = journal.state.task(id), record.outcome == .review,
+                  queued.candidate(id) == nil else { continue }
+            if let decided = queued.lastDecision(for: id), decided.at >= (record.outcomeAt ?? .distantPast) { continue }
+            try? mergeQueue.enqueue(task, id: id, state: journal.state)
+        }
+        if !(try mergeQueue.state().pending.isEmpty) {
+            report("resuming the merge queue")
+            kickMerge()
+        }
     }
 
     /// Settles a card left In Progress without a running session.
@@ -386,7 +489,7 @@ public actor Supervisor {
                                                diedUnwatched: diedUnwatched) { result in
                 if !alreadyEnded { await self.ended(result) }
             }
-            sink.yield(result)
+            sink.yield(.attempt(result))
         }
     }
 
