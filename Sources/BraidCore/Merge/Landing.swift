@@ -32,7 +32,9 @@ struct Landing: Sendable {
             return moved ? .landed : .moved
         }
         guard try git.commit(of: baseRef, context: context) == old else { return .moved }
-        let result = try git.at(checkout).run(["merge", "--ff-only", "--quiet", "--no-verify", "--no-edit", commit],
+        // No automatic maintenance (gc) in the middle of a landing: the user's own git runs it.
+        let result = try git.at(checkout).run(["-c", "maintenance.auto=false", "-c", "gc.auto=0",
+                                               "merge", "--ff-only", "--quiet", "--no-verify", "--no-edit", commit],
                                               context: context, accepting: [0, 1, 128])
         if result.status != 0 {
             let paths = Self.overwrittenPaths(result.errorOutput)

@@ -10,7 +10,8 @@ struct MergeEvent: Codable, Sendable, Equatable {
         case enqueued
         /// A person took a candidate out of the queue.
         case removed
-        /// A step of the work on a batch, for recovery and for people: `built`, `gating`, `gated`.
+        /// A step of the work on a batch, for recovery and for people: `built`, `gating`, `gated`;
+        /// `idle` when a pass ended with nothing left to do.
         case step
         /// About to move the base branch to `commit` (from `onto`) for `tasks`: written, fsynced,
         /// before the compare-and-swap, so that a restart can tell whether it happened.
@@ -68,6 +69,9 @@ public struct MergeQueueState: Sendable, Equatable {
     public private(set) var openLanding: (tasks: [Int], commits: [String], commit: String, onto: String)?
     /// The last step recorded, for `braid merge --list`.
     public private(set) var lastStep: String?
+    /// Whether the last process that worked the queue finished its pass (wrote `idle`): then a
+    /// new pass needs no recovery beyond a look for lock files.
+    public private(set) var endedCleanly = true
     /// Gate verdicts per merged tree: how many runs passed and failed.
     public private(set) var gateRuns: [String: (passed: Int, failed: Int)] = [:]
 
@@ -91,13 +95,16 @@ public struct MergeQueueState: Sendable, Equatable {
         case .removed:
             pending.removeAll { $0.task == event.task }
         case .step:
+            endedCleanly = event.step == "idle"
             lastStep = event.step.map { step in "\(step) \((event.tasks ?? []).map { "#\($0)" }.joined(separator: " "))" }
         case .landing:
+            endedCleanly = false
             if let commit = event.commit, let onto = event.onto { openLanding = (event.tasks ?? [], event.commits ?? [], commit, onto) }
         case .settled:
             openLanding = nil
         case .decided:
             guard let decision = event.decision else { return }
+            endedCleanly = false
             pending.removeAll { $0.task == decision.task }
             decisions.append(decision)
         case .gate:

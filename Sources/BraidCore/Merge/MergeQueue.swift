@@ -103,6 +103,7 @@ public struct MergeQueue: Sendable {
                     break
                 }
             }
+            try log.append([MergeEvent(kind: .step, step: "idle")], durable: false)
             return run
         }
     }
@@ -164,9 +165,11 @@ public struct MergeQueue: Sendable {
                                run: &run, report: report)
                     continue
                 }
-                let patches = try plumbing.patches(between: [(startTree[candidate.startCommit] ?? previousTree, previousTree),
-                                                             (previousTree, tree)])
-                let reverted = RevertGuard.revertedLines(gained: patches[0], merged: patches[1])
+                // Nothing landed since the task started: there is nothing its merge could revert.
+                let gainedNothing = candidate.startCommit == previous
+                let patches = gainedNothing ? [] : try plumbing.patches(between: [(startTree[candidate.startCommit] ?? previousTree, previousTree),
+                                                                                  (previousTree, tree)])
+                let reverted = gainedNothing ? LineRanges() : RevertGuard.revertedLines(gained: patches[0], merged: patches[1])
                 if !reverted.isEmpty && !candidate.asksToRevert {
                     if try closeIfLanded(candidate, onto: previous, run: &run, report: report) { continue }
                     try decide(.refused, candidate, reason: .staleBase,
@@ -223,11 +226,14 @@ public struct MergeQueue: Sendable {
             try log.append([MergeEvent(kind: .landing, tasks: landed.map(\.candidate.task), commits: landed.map(\.commit),
                                        commit: commit, onto: base)], durable: true)
             MergeFault.crash(at: "gated")
+            // Pins, and the branches of tasks whose worktree goes too, are deleted with the landing.
+            let dropsBranches = config.mergeQueue.removeWorktree && config.mergeQueue.deleteBranch
             let pins = landed.map(\.candidate.pinRef) + batchPins
+                + (dropsBranches ? landed.map { "refs/heads/\($0.candidate.branch)" } : [])
             switch try landing.land(commit, over: base, unpinning: pins) {
             case .landed:
                 MergeFault.crash(at: "landed")
-                try finishLanding(landed.map { ($0.candidate, $0.commit) }, run: &run, report: report)
+                try finishLanding(landed.map { ($0.candidate, $0.commit) }, unpinned: true, run: &run, report: report)
             case .moved:
                 try log.append([MergeEvent(kind: .settled, commit: commit, passed: false, detail: "\(config.baseBranch) moved")], durable: false)
                 report("\(config.baseBranch) moved while \(describe(tasks)) was being gated: merging again on the new \(config.baseBranch)")
@@ -293,7 +299,7 @@ public struct MergeQueue: Sendable {
     }
 
     private func decide(_ kind: MergeDecision.Kind, _ candidate: MergeCandidate, reason: MergeDecision.Reason? = nil,
-                        commit: String? = nil, detail: String, run: inout Run, report: Report) throws {
+                        commit: String? = nil, detail: String, unpinned: Bool = false, run: inout Run, report: Report) throws {
         let decision: MergeDecision = try log.update(durable: true) { state in
             let decision = MergeDecision(seq: state.lastSeq + 1, task: candidate.task, kind: kind, reason: reason, commit: commit,
                                          detail: detail, agent: candidate.agent)
@@ -310,22 +316,22 @@ public struct MergeQueue: Sendable {
             }
             report("#\(candidate.task) refused by the merge queue (\(reason?.rawValue ?? "refused")): \(Self.firstLine(detail))")
         case .landed, .alreadyLanded:
-            _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef)], context: "unpinning #\(candidate.task)")
-            try markDone(candidate, commit: commit)
+            if !unpinned { _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef)], context: "unpinning #\(candidate.task)") }
+            try markDone(candidate, commit: commit, landedWithRefs: unpinned)
             report(kind == .landed ? "#\(candidate.task) landed on \(config.baseBranch) as \(commit?.prefix(10) ?? "?")"
                                    : "#\(candidate.task) closed as done: \(detail)")
         }
     }
 
     /// Records the landing of each `(candidate, commit)`, then tidies up after them.
-    private func finishLanding(_ landed: [(MergeCandidate, String)], run: inout Run, report: Report) throws {
+    private func finishLanding(_ landed: [(MergeCandidate, String)], unpinned: Bool, run: inout Run, report: Report) throws {
         try log.append([MergeEvent(kind: .settled, commit: landed.last?.1, passed: true)], durable: false)
         for (candidate, commit) in landed {
-            try decide(.landed, candidate, commit: commit, detail: "landed as \(commit)", run: &run, report: report)
+            try decide(.landed, candidate, commit: commit, detail: "landed as \(commit)", unpinned: unpinned, run: &run, report: report)
         }
     }
 
-    private func markDone(_ candidate: MergeCandidate, commit: String?) throws {
+    private func markDone(_ candidate: MergeCandidate, commit: String?, landedWithRefs: Bool) throws {
         try workspace.boardStore(config).update { board in
             guard board.task(id: candidate.task) != nil else { return }
             try board.move(id: candidate.task, to: .done)
@@ -336,7 +342,8 @@ public struct MergeQueue: Sendable {
         guard config.mergeQueue.removeWorktree else { return }
         let registry = workspace.worktreeRegistry
         if let worktree = try registry.worktree(forTask: candidate.task), worktree.branch == candidate.branch {
-            try manager.remove(worktree, deleteBranch: config.mergeQueue.deleteBranch)
+            // A landing deleted the branch in its own transaction (`landedWithRefs`).
+            try manager.remove(worktree, deleteBranch: config.mergeQueue.deleteBranch && !landedWithRefs)
             try registry.forget(taskID: candidate.task)
         }
     }
@@ -347,8 +354,10 @@ public struct MergeQueue: Sendable {
     /// not recorded, pinned tips already on the base branch.
     private func recover(_ run: inout Run, report: Report) throws {
         removeStaleLocks()
-        try manager.git.run(["worktree", "prune"], context: "pruning dead worktrees")
         var state = try log.read()
+        // The last pass finished: nothing of it is left to recover.
+        guard !state.endedCleanly || state.openLanding != nil else { return }
+        try manager.git.run(["worktree", "prune"], context: "pruning dead worktrees")
         let git = manager.git
         guard let base = try git.commit(of: landing.baseRef, context: "reading \(config.baseBranch)") else { return }
         if let open = state.openLanding {
@@ -356,8 +365,7 @@ public struct MergeQueue: Sendable {
                 report("a landing of \(describe(open.tasks)) was interrupted after it happened: recording it")
                 let commits = open.commits.count == open.tasks.count ? open.commits : open.tasks.map { _ in open.commit }
                 let landed = zip(open.tasks, commits).compactMap { task, commit in state.candidate(task).map { ($0, commit) } }
-                try finishLanding(landed, run: &run, report: report)
-                _ = try? plumbing.updateRefs(landed.map { .delete(ref: $0.0.pinRef) }, context: "unpinning landed tips")
+                try finishLanding(landed, unpinned: false, run: &run, report: report)
             } else {
                 report("a landing of \(describe(open.tasks)) was interrupted before it happened: merging again")
                 try log.append([MergeEvent(kind: .settled, commit: open.commit, passed: false, detail: "interrupted")], durable: false)

@@ -404,7 +404,7 @@ public actor Supervisor {
             guard let id = task.id, let record = journal.state.task(id), record.outcome == .review,
                   queued.candidate(id) == nil else { continue }
             if let decided = queued.lastDecision(for: id), decided.at >= (record.outcomeAt ?? .distantPast) { continue }
-            try? mergeQueue.enqueue(task, id: id, state: journal.state)
+            _ = try? mergeQueue.enqueue(task, id: id, state: journal.state)
         }
         if !(try mergeQueue.state().pending.isEmpty) {
             report("resuming the merge queue")
