@@ -168,9 +168,47 @@ public struct MergeLog: Sendable {
         }
     }
 
+    /// Rewrites the log (atomically) to what the queue needs once the file has grown past
+    /// `maxBytes`: the waiting candidates, the last `keepDecisions` decisions (so that a supervisor
+    /// that was not running can still apply them), and recent gate verdicts.
+    func compactIfNeeded(maxBytes: Int = 1 << 20, keepDecisions: Int = 2000, keepGates: Int = 256) throws {
+        try FileLock.withExclusiveLock(at: lockURL) {
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int, size > maxBytes else { return }
+            var pending: [MergeEvent] = []
+            var decided: [MergeEvent] = []
+            var gates: [MergeEvent] = []
+            var state = MergeQueueState()
+            try forEachEvent { event in
+                state.apply(event)
+                switch event.kind {
+                case .decided: decided.append(event)
+                case .gate: gates.append(event)
+                default: break
+                }
+            }
+            guard state.openLanding == nil else { return }
+            for candidate in state.pending { pending.append(MergeEvent(kind: .enqueued, candidate: candidate, at: candidate.enqueuedAt)) }
+            let kept: [MergeEvent] = Array(decided.suffix(keepDecisions)) + Array(gates.suffix(keepGates)) + pending
+                + [MergeEvent(kind: .step, step: "idle")]
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var bytes: [UInt8] = []
+            for event in kept {
+                bytes += try encoder.encode(event)
+                bytes.append(0x0A)
+            }
+            try AtomicFile.write(bytes, to: url)
+        }
+    }
+
     private func readUnlocked() throws -> MergeQueueState {
         var state = MergeQueueState()
-        guard let data = FileManager.default.contents(atPath: url.path) else { return state }
+        try forEachEvent { state.apply($0) }
+        return state
+    }
+
+    private func forEachEvent(_ body: (MergeEvent) -> Void) throws {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return }
         let decoder = JSONDecoder()
         var lineNumber = 0
         var start = data.startIndex
@@ -180,12 +218,11 @@ public struct MergeLog: Sendable {
             start = data.index(after: newline)
             guard !line.isEmpty else { continue }
             do {
-                state.apply(try decoder.decode(MergeEvent.self, from: line))
+                body(try decoder.decode(MergeEvent.self, from: line))
             } catch {
                 throw CorruptLog(path: url.path, line: lineNumber, reason: "\(error)")
             }
         }
-        return state
     }
 
     private func appendUnlocked(_ events: [MergeEvent], durable: Bool) throws {

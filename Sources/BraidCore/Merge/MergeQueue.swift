@@ -104,6 +104,7 @@ public struct MergeQueue: Sendable {
                 }
             }
             try log.append([MergeEvent(kind: .step, step: "idle")], durable: false)
+            try log.compactIfNeeded()
             return run
         }
     }
@@ -317,7 +318,7 @@ public struct MergeQueue: Sendable {
             report("#\(candidate.task) refused by the merge queue (\(reason?.rawValue ?? "refused")): \(Self.firstLine(detail))")
         case .landed, .alreadyLanded:
             if !unpinned { _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef)], context: "unpinning #\(candidate.task)") }
-            try markDone(candidate, commit: commit, landedWithRefs: unpinned)
+            try markDone(candidate, commit: commit, landedWithRefs: unpinned, report: report)
             report(kind == .landed ? "#\(candidate.task) landed on \(config.baseBranch) as \(commit?.prefix(10) ?? "?")"
                                    : "#\(candidate.task) closed as done: \(detail)")
         }
@@ -331,7 +332,7 @@ public struct MergeQueue: Sendable {
         }
     }
 
-    private func markDone(_ candidate: MergeCandidate, commit: String?, landedWithRefs: Bool) throws {
+    private func markDone(_ candidate: MergeCandidate, commit: String?, landedWithRefs: Bool, report: Report) throws {
         try workspace.boardStore(config).update { board in
             guard board.task(id: candidate.task) != nil else { return }
             try board.move(id: candidate.task, to: .done)
@@ -342,9 +343,14 @@ public struct MergeQueue: Sendable {
         guard config.mergeQueue.removeWorktree else { return }
         let registry = workspace.worktreeRegistry
         if let worktree = try registry.worktree(forTask: candidate.task), worktree.branch == candidate.branch {
-            // A landing deleted the branch in its own transaction (`landedWithRefs`).
-            try manager.remove(worktree, deleteBranch: config.mergeQueue.deleteBranch && !landedWithRefs)
-            try registry.forget(taskID: candidate.task)
+            // A landing deleted the branch in its own transaction (`landedWithRefs`). The work is
+            // landed whatever happens here: a failure is told, not thrown.
+            do {
+                try manager.remove(worktree, deleteBranch: config.mergeQueue.deleteBranch && !landedWithRefs)
+                try registry.forget(taskID: candidate.task)
+            } catch {
+                report("#\(candidate.task) landed, but its worktree could not be removed: \(error)")
+            }
         }
     }
 

@@ -144,6 +144,9 @@ public actor Supervisor {
             }
             return
         }
+        // A `braid merge` in another process may have sent a task back to Todo: count that try
+        // (and its reason) before the task runs again.
+        try applyMergeDecisions()
         // Numbers tasks written without an id, so they can be scheduled.
         let board = try store.update { board in board }
         let done = Set(board.tasks(in: .done).compactMap(\.id))
