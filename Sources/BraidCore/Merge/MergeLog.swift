@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
 /// One line of the merge queue's log (`.braid/state/merge-queue.jsonl`).
 struct MergeEvent: Codable, Sendable, Equatable {
@@ -128,9 +129,12 @@ public struct MergeQueueState: Sendable, Equatable {
 /// reading and cut off before the next append. Appends that record a decision or an intent are
 /// fsynced; the others (progress steps, gate verdicts) reach the disk with the next fsync, since
 /// losing them only repeats work.
-public struct MergeLog: Sendable {
+public final class MergeLog: Sendable {
     public let url: URL
     public let lockURL: URL
+    /// The state as of `offset` bytes of the file `inode`: each read parses only what was appended
+    /// since (by any process); a compaction (a new file) is read whole.
+    private let cache = Mutex<(state: MergeQueueState, offset: Int, inode: UInt64)?>(nil)
 
     public init(url: URL, lockURL: URL) {
         self.url = url
@@ -202,13 +206,37 @@ public struct MergeLog: Sendable {
     }
 
     private func readUnlocked() throws -> MergeQueueState {
-        var state = MergeQueueState()
-        try forEachEvent { state.apply($0) }
-        return state
+        var info = stat()
+        guard stat(url.path, &info) == 0 else {
+            cache.withLock { $0 = nil }
+            return MergeQueueState()
+        }
+        let inode = UInt64(info.st_ino)
+        let size = Int(info.st_size)
+        var (state, offset) = cache.withLock { cached -> (MergeQueueState, Int) in
+            guard let cached, cached.inode == inode, cached.offset <= size else { return (MergeQueueState(), 0) }
+            return (cached.state, cached.offset)
+        }
+        guard offset < size else { return state }
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { return state }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        let data = handle.readDataToEndOfFile()
+        let consumed = try Self.forEachEvent(in: data, path: url.path) { state.apply($0) }
+        offset += consumed
+        let result = state
+        let readOffset = offset
+        cache.withLock { $0 = (result, readOffset, inode) }
+        return result
     }
 
     private func forEachEvent(_ body: (MergeEvent) -> Void) throws {
         guard let data = FileManager.default.contents(atPath: url.path) else { return }
+        _ = try Self.forEachEvent(in: data, path: url.path, body)
+    }
+
+    /// Reads the whole lines of `data`; returns the bytes they took (a torn last line is left).
+    private static func forEachEvent(in data: Data, path: String, _ body: (MergeEvent) -> Void) throws -> Int {
         let decoder = JSONDecoder()
         var lineNumber = 0
         var start = data.startIndex
@@ -220,9 +248,10 @@ public struct MergeLog: Sendable {
             do {
                 body(try decoder.decode(MergeEvent.self, from: line))
             } catch {
-                throw CorruptLog(path: url.path, line: lineNumber, reason: "\(error)")
+                throw CorruptLog(path: path, line: lineNumber, reason: "\(error)")
             }
         }
+        return start - data.startIndex
     }
 
     private func appendUnlocked(_ events: [MergeEvent], durable: Bool) throws {
