@@ -6,7 +6,7 @@ import BraidCore
 /// The CLI's help text and its one-line errors.
 enum Usage {
     static let commands = ["serve", "call", "init", "add", "status", "worktree", "run", "log", "retry", "reassign",
-                           "abandon", "cancel", "merge", "version", "help"]
+                           "abandon", "cancel", "merge", "metrics", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -32,10 +32,12 @@ enum Usage {
                                  (merged, gated on the merged result, compare-and-swap)
           merge --list           the merge queue and its latest decisions
           merge --abort #N       take a task out of the merge queue
+          metrics                overall and per agent: tasks done, failed, reassigned, gate catches,
+                                 conflicts, stale bases, retries, escalations, lines, wall time, cost
           version                print the version
           help                   print this text
 
-        --json on add, status, merge and worktree list|create prints JSON for scripts.
+        --json on add, status, merge, metrics and worktree list|create prints JSON for scripts.
         exit codes: 0 success, 1 the command failed, 2 usage error
         """
 

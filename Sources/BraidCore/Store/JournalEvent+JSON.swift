@@ -97,7 +97,7 @@ extension JournalEvent {
                                 at: try f.date("at"))
         case "mergeDecision":
             self = .mergeDecision(task: try f.int("task"), seq: try f.int("seq"), landed: try f.bool("landed"),
-                                  commit: try f.optionalString("commit"), detail: try f.string("detail"),
+                                  reason: try f.optionalString("reason"), commit: try f.optionalString("commit"), detail: try f.string("detail"),
                                   agent: try f.string("agent"), at: try f.date("at"))
         case "taskSnapshot":
             let sessions = try f.objects("sessions").map { (s) throws(DecodeError) in try SessionRecord(s) }
@@ -129,9 +129,10 @@ extension JournalEvent {
             m = ["task": .int(task), "outcome": .string(outcome.rawValue), "at": .date(at)]
             m["detail"] = detail.map(JSONValue.string)
             m["agent"] = agent.map(JSONValue.string)
-        case let .mergeDecision(task, seq, landed, commit, detail, agent, at):
+        case let .mergeDecision(task, seq, landed, reason, commit, detail, agent, at):
             m = ["task": .int(task), "seq": .int(seq), "landed": .bool(landed), "detail": .string(detail),
                  "agent": .string(agent), "at": .date(at)]
+            m["reason"] = reason.map(JSONValue.string)
             m["commit"] = commit.map(JSONValue.string)
         case let .taskSnapshot(task, sessions):
             m = ["task": task.json, "sessions": .array(sessions.map(\.json))]
@@ -157,6 +158,10 @@ extension TaskRecord {
         m["outcomeDetail"] = outcomeDetail.map(JSONValue.string)
         m["outcomeAt"] = outcomeAt.map(JSONValue.date)
         if mergeSeq > 0 { m["mergeSeq"] = .int(mergeSeq) }
+        if !tallies.isEmpty { m["tallies"] = .object(tallies.mapValues(\.json)) }
+        m["firstStartedAt"] = firstStartedAt.map(JSONValue.date)
+        m["doneAt"] = doneAt.map(JSONValue.date)
+        m["landedCommit"] = landedCommit.map(JSONValue.string)
         return .object(m)
     }
 
@@ -174,6 +179,35 @@ extension TaskRecord {
                   outcomeDetail: try f.optionalString("outcomeDetail"), outcomeAt: try f.optionalDate("outcomeAt"),
                   sessions: sessions, epoch: try f.int("epoch"))
         mergeSeq = f.has("mergeSeq") ? try f.int("mergeSeq") : 0
+        firstStartedAt = try f.optionalDate("firstStartedAt")
+        doneAt = try f.optionalDate("doneAt")
+        landedCommit = try f.optionalString("landedCommit")
+        if f.has("tallies") {
+            let object = try f.object("tallies")
+            for agent in object.members.keys.sorted() { tallies[agent] = try Tally(try object.object(agent)) }
+        }
+    }
+}
+
+extension TaskRecord.Tally {
+    /// Each counter with its key in the journal (a computed list: key paths are not `Sendable`).
+    private static var counters: [(String, WritableKeyPath<Self, Int>)] {
+        [("sessions", \.sessions), ("gateCatches", \.gateCatches), ("mergeGateCatches", \.mergeGateCatches),
+         ("mergeConflicts", \.mergeConflicts), ("staleBaseCatches", \.staleBaseCatches), ("retries", \.retries),
+         ("escalations", \.escalations), ("reassignedAway", \.reassignedAway), ("completed", \.completed)]
+    }
+
+    fileprivate var json: JSONValue {
+        var m: [String: JSONValue] = [:]
+        for (key, path) in Self.counters where self[keyPath: path] != 0 { m[key] = .int(self[keyPath: path]) }
+        if costUSD != 0 { m["costUSD"] = .double(costUSD) }
+        return .object(m)
+    }
+
+    fileprivate init(_ f: Fields) throws(JournalEvent.DecodeError) {
+        self.init()
+        for (key, path) in Self.counters where f.has(key) { self[keyPath: path] = try f.int(key) }
+        if f.has("costUSD") { costUSD = try f.optionalDouble("costUSD") ?? 0 }
     }
 }
 

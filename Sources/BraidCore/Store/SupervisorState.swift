@@ -65,7 +65,11 @@ public struct SupervisorState: Sendable, Equatable {
         switch event {
         case let .sessionStarted(task, session, agent, attempt, pid, worktree, branch, startCommit, log, at):
             var record = tasks[task] ?? TaskRecord(id: task)
-            if sessions[session] == nil { record.sessions.append(session) }
+            if sessions[session] == nil {
+                record.sessions.append(session)
+                record.tallies[agent, default: .init()].sessions += 1
+                if record.firstStartedAt == nil { record.firstStartedAt = at }
+            }
             record.agent = agent
             tasks[task] = record
             sessions[session] = SessionRecord(id: session, task: task, agent: agent, attempt: attempt, pid: pid,
@@ -73,7 +77,8 @@ public struct SupervisorState: Sendable, Equatable {
                                               startedAt: at, epoch: record.epoch)
 
         case let .sessionEnded(session, exitCode, signal, reason, changedFiles, commit, costUSD, at):
-            guard sessions[session] != nil else { return }
+            guard let started = sessions[session] else { return }
+            if started.end == nil, let costUSD { tasks[started.task]?.tallies[started.agent, default: .init()].costUSD += costUSD }
             sessions[session]?.end = SessionRecord.End(exitCode: exitCode, signal: signal, reason: reason,
                                                        changedFiles: changedFiles, commit: commit, costUSD: costUSD,
                                                        at: at)
@@ -86,13 +91,25 @@ public struct SupervisorState: Sendable, Equatable {
         case let .gateFinished(task, session, passed, failedStep, result, at):
             tasks[task, default: TaskRecord(id: task)].lastGate =
                 TaskRecord.Gate(session: session, passed: passed, failedStep: failedStep, result: result, at: at)
+            if !passed, let agent = sessions[session]?.agent ?? tasks[task]?.agent {
+                tasks[task]?.tallies[agent, default: .init()].gateCatches += 1
+            }
             if sessions[session]?.task == task { setVerdict(session, passed ? .passed : .failed) }
 
         case let .taskOutcome(task, outcome, detail, agent, at):
             var record = tasks[task] ?? TaskRecord(id: task)
+            let previousAgent = record.agent
             record.outcome = outcome
             record.outcomeDetail = detail
             record.outcomeAt = at
+            if let counted = outcome == .reassigned ? previousAgent : (agent ?? previousAgent) {
+                switch outcome {
+                case .retry: record.tallies[counted, default: .init()].retries += 1
+                case .escalated: record.tallies[counted, default: .init()].escalations += 1
+                case .reassigned: record.tallies[counted, default: .init()].reassignedAway += 1
+                default: break
+                }
+            }
             if let agent { record.agent = agent }
             tasks[task] = record
             let last = record.sessions.last
@@ -112,9 +129,23 @@ public struct SupervisorState: Sendable, Equatable {
                 break
             }
 
-        case let .mergeDecision(task, seq, landed, _, detail, agent, at):
+        case let .mergeDecision(task, seq, landed, reason, commit, detail, agent, at):
             var record = tasks[task] ?? TaskRecord(id: task)
-            record.mergeSeq = max(record.mergeSeq, seq)
+            guard seq > record.mergeSeq else { return }
+            record.mergeSeq = seq
+            if landed {
+                record.tallies[agent, default: .init()].completed += 1
+                record.doneAt = at
+                record.landedCommit = commit
+            } else {
+                record.tallies[agent, default: .init()].retries += 1
+                switch reason {
+                case "conflict": record.tallies[agent, default: .init()].mergeConflicts += 1
+                case "gateFailed": record.tallies[agent, default: .init()].mergeGateCatches += 1
+                case "staleBase": record.tallies[agent, default: .init()].staleBaseCatches += 1
+                default: break
+                }
+            }
             record.outcome = landed ? .landed : .mergeRefused
             record.outcomeDetail = detail
             record.outcomeAt = at

@@ -25,6 +25,34 @@ public struct TaskRecord: Sendable, Equatable {
     public var epoch: Int
     /// The highest merge queue decision (`MergeDecision.seq`) applied to the task.
     public var mergeSeq = 0
+    /// What happened to the task, counted per agent (for `metrics/get`); kept by compaction.
+    public var tallies: [String: Tally] = [:]
+    /// When its first session started, and when it landed (its wall time is the difference).
+    public var firstStartedAt: Date?
+    public var doneAt: Date?
+    /// The commit the merge queue landed it as.
+    public var landedCommit: String?
+
+    /// Counts of one agent's work on one task.
+    public struct Tally: Sendable, Equatable {
+        public var sessions = 0
+        /// The gate failed on the task's branch.
+        public var gateCatches = 0
+        /// The gate failed on the branch merged with the base branch.
+        public var mergeGateCatches = 0
+        public var mergeConflicts = 0
+        public var staleBaseCatches = 0
+        /// Failed tries sent back to the agent (gate, no change, stall, merge refusal).
+        public var retries = 0
+        public var escalations = 0
+        /// Times the task was taken from this agent and given to another.
+        public var reassignedAway = 0
+        /// Times the task landed with this agent's work.
+        public var completed = 0
+        public var costUSD = 0.0
+
+        public init() {}
+    }
 
     public init(id: Int, attempts: Int = 0, agent: String? = nil, lastGate: Gate? = nil, escalation: String? = nil,
                 outcome: TaskOutcome? = nil, outcomeDetail: String? = nil, outcomeAt: Date? = nil,
