@@ -47,6 +47,11 @@ enum JournalFixtures {
                                                       at: at(10)),
                                       escalation: nil, outcome: .retry, outcomeDetail: "lint failed", outcomeAt: at(11),
                                       sessions: [], epoch: 2)
+        snapshotTask.mergeSeq = 4
+        snapshotTask.tallies = ["codex": { var t = TaskRecord.Tally(); t.sessions = 2; t.gateCatches = 1; t.costUSD = 0.5; return t }(),
+                                "claude": { var t = TaskRecord.Tally(); t.reassignedAway = 1; t.staleBaseCatches = 3; return t }()]
+        snapshotTask.firstStartedAt = at(5)
+        snapshotTask.landedCommit = "0123abc"
         let snapshotSessions = [
             SessionRecord(id: "s-7-1", task: 7, agent: "codex", attempt: 1, pid: 100, worktree: "/w/7", branch: "braid/7-x",
                           startCommit: "abc", log: "/l/1", startedAt: at(5),
@@ -72,6 +77,9 @@ enum JournalFixtures {
             outcome(1, .review),
             outcome(1, .escalated, detail: "two failed tries:\nsee log", agent: "claude"),
             outcome(1, "someFutureOutcome"),
+            .mergeDecision(task: 1, seq: 1, landed: false, reason: "conflict", commit: nil, detail: "a.txt\nb.txt", agent: "claude",
+                           at: at(4)),
+            .mergeDecision(task: 1, seq: 2, landed: true, reason: nil, commit: "c0ffee", detail: "landed", agent: "claude", at: at(4.5)),
             .taskSnapshot(snapshotTask, sessions: snapshotSessions),
             .taskSnapshot(TaskRecord(id: 8), sessions: []),
         ]

@@ -18,7 +18,7 @@ import Testing
         #expect(try Journal.read(at: dir.journal).events == events)
         #expect(try Journal.read(at: dir.journal).tornTail == nil)
         let kinds = Set(events.map(\.kind))
-        #expect(kinds == ["sessionStarted", "sessionEnded", "gateFinished", "taskOutcome", "taskSnapshot"])
+        #expect(kinds == ["sessionStarted", "sessionEnded", "gateFinished", "taskOutcome", "mergeDecision", "taskSnapshot"])
     }
 
     @Test func eachEventIsOneLineStartingWithItsVersionAndKind() throws {
