@@ -5,13 +5,14 @@ import BraidCore
 
 /// The CLI's help text and its one-line errors.
 enum Usage {
-    static let commands = ["serve", "call", "init", "add", "status", "worktree", "run", "log", "retry", "reassign",
+    static let commands = ["demo", "serve", "call", "init", "add", "status", "worktree", "run", "log", "retry", "reassign",
                            "abandon", "cancel", "merge", "metrics", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
 
         commands:
+          demo [--dir PATH]      the whole loop on a small project in a new repository, in under a minute
           serve [--clientProcessId PID] [--max-message-size BYTES]
                                  speak JSON-RPC on stdin/stdout (what editors start)
           call METHOD [JSON]     start a server, send one request, print its result as JSON

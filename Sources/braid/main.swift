@@ -30,6 +30,8 @@ case "reassign"?:
     exitCode = TaskCommands.reassign(Array(arguments.dropFirst()))
 case "abandon"?:
     exitCode = TaskCommands.abandon(Array(arguments.dropFirst()))
+case "demo"?:
+    exitCode = await DemoCommand.run(Array(arguments.dropFirst()))
 case "metrics"?:
     exitCode = MetricsCommand.run(Array(arguments.dropFirst()))
 case "merge"?:

@@ -125,6 +125,7 @@ public struct Workspace: Sendable {
             state/
             logs/
             worktrees/
+            integration/
             *.lock
 
             """)
