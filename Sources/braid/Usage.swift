@@ -6,7 +6,7 @@ import BraidCore
 /// The CLI's help text and its one-line errors.
 enum Usage {
     static let commands = ["demo", "serve", "call", "init", "add", "status", "worktree", "run", "log", "retry", "reassign",
-                           "abandon", "cancel", "merge", "metrics", "version", "help"]
+                           "abandon", "cancel", "diff", "merge", "metrics", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -29,6 +29,7 @@ enum Usage {
           reassign #N AGENT      a Todo or blocked task back to Todo with another agent
           abandon #N             give up on a Todo or blocked task: worktree and branch removed
           cancel #N              end the task's running session (and everything it started)
+          diff #N [--stat]       the task's change against its merge base (or its landed commit)
           merge [#N...]          queue the tasks for landing, then land the queue on the base branch
                                  (merged, gated on the merged result, compare-and-swap)
           merge --list           the merge queue and its latest decisions
@@ -38,7 +39,7 @@ enum Usage {
           version                print the version
           help                   print this text
 
-        --json on add, status, merge, metrics and worktree list|create prints JSON for scripts.
+        --json on add, status, diff, merge, metrics and worktree list|create prints JSON for scripts.
         exit codes: 0 success, 1 the command failed, 2 usage error
         """
 

@@ -32,6 +32,8 @@ case "abandon"?:
     exitCode = TaskCommands.abandon(Array(arguments.dropFirst()))
 case "demo"?:
     exitCode = await DemoCommand.run(Array(arguments.dropFirst()))
+case "diff"?:
+    exitCode = DiffCommand.run(Array(arguments.dropFirst()))
 case "metrics"?:
     exitCode = MetricsCommand.run(Array(arguments.dropFirst()))
 case "merge"?:

@@ -53,6 +53,22 @@ import TestSupport
         #expect((row?["mergeConflicts"] as? Int ?? 0) >= 1)
         #expect((row?["staleBaseCatches"] as? Int ?? 0) >= 1)
         #expect((row?["gateCatches"] as? Int ?? 0) >= 4)
+
+        // `braid diff`: a landed task shows its landed commit; an escalated one its worktree's
+        // change against its merge base, uncommitted work included.
+        let landedDiff = try ProgramRun.run(BraidBinary.path, ["diff", "#2"], directory: folder)
+        #expect(landedDiff.status == 0)
+        #expect(landedDiff.stdout.contains("+shout() {") && landedDiff.stdout.contains(" greet.sh | +4 -0"))
+        let worktree = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(".braid/worktrees").path)
+            .first { $0.hasPrefix("5-") })
+        try Data("scratch\n".utf8).write(to: folder.appendingPathComponent(".braid/worktrees/\(worktree)/notes.txt"))
+        let open = try ProgramRun.run(BraidBinary.path, ["diff", "#5", "--json"], directory: folder)
+        let json = try JSONSerialization.jsonObject(with: Data(open.stdout.utf8)) as? [String: Any]
+        let paths = (json?["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+        #expect(paths == ["greet.sh", "notes.txt"])
+        #expect((json?["patch"] as? String)?.contains("Bonjour") == true)
+        let none = try ProgramRun.run(BraidBinary.path, ["diff", "#42"], directory: folder)
+        #expect(none.status == 1 && none.stderr.contains("no task #42"))
     }
 
     @Test func aFolderThatIsNotEmptyIsRefused() throws {

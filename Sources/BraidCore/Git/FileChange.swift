@@ -18,7 +18,7 @@ public struct FileChange: Sendable, Hashable, Codable {
 
     /// Parses `git diff --numstat -z --no-renames`: `added\tdeleted\tpath\0` per file, with `-`
     /// for both counts of a binary file. Records that do not have that shape are skipped.
-    static func parseNumstat(_ text: String) -> [FileChange] {
+    public static func parseNumstat(_ text: String) -> [FileChange] {
         text.split(separator: "\0").compactMap { record in
             let fields = record.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3, !fields[2].isEmpty else { return nil }

@@ -2,22 +2,33 @@ import Foundation
 
 extension WorktreeManager {
     /// The task's whole change as a patch: the worktree's files now (committed, staged, unstaged
-    /// and untracked alike) against the commit the task started from.
-    public func diff(_ worktree: TaskWorktree) throws(GitError) -> String {
-        try withScratchIndex(worktree, context: "diffing #\(worktree.taskID)") { git, environment throws(GitError) in
+    /// and untracked alike) against `base`, by default the commit the task started from.
+    public func diff(_ worktree: TaskWorktree, against base: String? = nil) throws(GitError) -> String {
+        let base = base ?? worktree.startCommit
+        return try withScratchIndex(worktree, base: base, context: "diffing #\(worktree.taskID)") { git, environment throws(GitError) in
             try git.output(["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-                            "--src-prefix=a/", "--dst-prefix=b/", worktree.startCommit, "--"],
+                            "--src-prefix=a/", "--dst-prefix=b/", base, "--"],
                            context: "diffing #\(worktree.taskID)", environment: environment)
         }
     }
 
     /// Lines added and deleted per file, over the same change as `diff`.
-    public func diffstat(_ worktree: TaskWorktree) throws(GitError) -> [FileChange] {
-        try withScratchIndex(worktree, context: "counting changes of #\(worktree.taskID)") { git, environment throws(GitError) in
+    public func diffstat(_ worktree: TaskWorktree, against base: String? = nil) throws(GitError) -> [FileChange] {
+        let base = base ?? worktree.startCommit
+        return try withScratchIndex(worktree, base: base, context: "counting changes of #\(worktree.taskID)") { git, environment throws(GitError) in
             FileChange.parseNumstat(try git.output(
-                ["diff", "--numstat", "-z", "--no-ext-diff", "--no-textconv", "--no-renames", worktree.startCommit, "--"],
+                ["diff", "--numstat", "-z", "--no-ext-diff", "--no-textconv", "--no-renames", base, "--"],
                 context: "counting changes of #\(worktree.taskID)", environment: environment))
         }
+    }
+
+    /// Where the task's branch and the base branch last met: what its diff is measured against,
+    /// so that a branch that merged the base branch shows only its own work.
+    public func mergeBase(_ worktree: TaskWorktree) throws(GitError) -> String {
+        let result = try git.at(worktree.path).run(["merge-base", "refs/heads/\(baseBranch)", "HEAD"],
+                                                   context: "finding #\(worktree.taskID)'s merge base", accepting: [0, 1])
+        let commit = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.status == 0 && Self.isObjectID(commit) ? commit : worktree.startCommit
     }
 
     /// Whether the worktree has anything not committed: staged, unstaged or untracked (but not
@@ -32,11 +43,11 @@ extension WorktreeManager {
     /// untracked files are marked intent-to-add: `git diff <commit>` then shows them as new files.
     /// The agent's own index is only read, never written, and the copy is deleted afterwards.
     private func withScratchIndex<Result>(
-        _ worktree: TaskWorktree, context: String,
+        _ worktree: TaskWorktree, base: String, context: String,
         _ body: (Git, [String: String]) throws(GitError) -> Result
     ) throws(GitError) -> Result {
-        guard Self.isObjectID(worktree.startCommit) else {
-            throw .invalidObjectID(context: context, value: worktree.startCommit)
+        guard Self.isObjectID(base) else {
+            throw .invalidObjectID(context: context, value: base)
         }
         let git = self.git.at(worktree.path)
         let index = try git.output(["rev-parse", "--path-format=absolute", "--git-path", "index"], context: context)
