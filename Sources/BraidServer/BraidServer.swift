@@ -34,7 +34,8 @@ public final class BraidServer: Sendable {
         InitializedNotification.method, ExitNotification.method, SetTraceNotification.method, "$/cancelRequest",
     ]
     /// Notifications this server sends.
-    public static let sentNotifications = [LogMessageNotification.method, LogTraceNotification.method]
+    public static let sentNotifications = [LogMessageNotification.method, LogTraceNotification.method,
+                                           MergeLandedNotification.method, MergeRefusedNotification.method]
     /// Requests this server sends to the client.
     public static let sentRequests = [ClientPingRequest.method]
 
@@ -45,9 +46,15 @@ public final class BraidServer: Sendable {
     private let initializedReceived = Atomic<Bool>(false)
     /// The `processId` of an `initialize` whose answer is not written yet (watched once it is).
     private let pendingClientProcess = Mutex<Int32?>(nil)
+    /// The repository this session works on: the one at `initialize`'s `rootUri` or `rootPath`,
+    /// else the one around the server's folder; nil outside a Braid repository.
+    private let workspace = Mutex<Workspace?>(nil)
+    /// Where a repository is looked for when `initialize` names none.
+    private let defaultFolder: URL
 
-    public init(hooks: Hooks) {
+    public init(hooks: Hooks, folder: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
         self.hooks = hooks
+        self.defaultFolder = folder
     }
 
     public var traceValue: TraceValue { trace.withLock { $0 } }
@@ -64,6 +71,7 @@ public final class BraidServer: Sendable {
             guard !initializedReceived.exchange(true, ordering: .relaxed) else { return }
             connection.notify(LogMessageNotification.self, .init(type: .info,
                 message: "\(BraidVersion.name) \(BraidVersion.current) ready (pid \(getpid()))"))
+            watchMergeQueue(connection)
         }
         table.on(ShutdownRequest.self, ordering: .ordered) { _, _ in .null }
         table.on(ExitNotification.self) { [self] _, _ in hooks.exit(lifecycle.exitCode) }
@@ -106,6 +114,10 @@ public final class BraidServer: Sendable {
 
     private func initialize(_ params: InitializeRequest.Params) -> InitializeRequest.Result {
         if let trace = params.trace { self.trace.withLock { $0 = trace } }
+        let root = params.rootUri.flatMap { URL(string: $0) }.flatMap { $0.isFileURL ? $0 : nil }
+            ?? params.rootPath.map { URL(fileURLWithPath: $0) } ?? defaultFolder
+        let found = try? Workspace.locate(from: root)
+        workspace.withLock { $0 = found.flatMap { FileManager.default.fileExists(atPath: $0.configURL.path) ? $0 : nil } }
         if let pid = params.processId, pid > 0, pid <= Int(Int32.max) { pendingClientProcess.withLock { $0 = Int32(pid) } }
         return InitializeRequest.Result(
             capabilities: ServerCapabilities(
@@ -115,6 +127,23 @@ public final class BraidServer: Sendable {
                 batches: true,
                 cancellation: true),
             serverInfo: ServerInfo(name: BraidVersion.name, version: BraidVersion.current))
+    }
+
+    /// Tells the client of each decision of the repository's merge queue from now on, whichever
+    /// Braid process makes it: the queue's log is read again a few times a second (each read parses
+    /// only what was appended).
+    private func watchMergeQueue(_ connection: Connection) {
+        guard let workspace = workspace.withLock({ $0 }) else { return }
+        let log = MergeQueue.log(in: workspace)
+        Task.detached {
+            var seen = (try? log.read().lastSeq) ?? 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                guard let state = try? log.read(), state.lastSeq > seen else { continue }
+                for decision in state.decisions where decision.seq > seen { decision.notify(connection) }
+                seen = state.lastSeq
+            }
+        }
     }
 
     private func ping(_ params: PingRequest.Params, _ context: RequestContext) async throws -> JSONValue {

@@ -26,13 +26,18 @@ public struct MergeQueue: Sendable {
     public init(workspace: Workspace, config: BraidConfig) throws {
         self.workspace = workspace
         self.config = config
-        log = MergeLog(url: workspace.stateDirectory.appendingPathComponent("merge-queue.jsonl"),
-                       lockURL: workspace.stateDirectory.appendingPathComponent("merge-queue.lock"))
+        log = Self.log(in: workspace)
         manager = try workspace.worktreeManager(config)
         plumbing = MergePlumbing(git: manager.git)
         landing = Landing(git: manager.git, plumbing: plumbing, baseBranch: config.baseBranch)
         integration = IntegrationWorktree(manager: manager, path: workspace.integrationWorktree)
         gate = GateRunner(config: config)
+    }
+
+    /// The queue's log in `workspace`, for readers that do not work the queue.
+    public static func log(in workspace: Workspace) -> MergeLog {
+        MergeLog(url: workspace.stateDirectory.appendingPathComponent("merge-queue.jsonl"),
+                 lockURL: workspace.stateDirectory.appendingPathComponent("merge-queue.lock"))
     }
 
     /// Held by the one process working the queue.
