@@ -24,12 +24,10 @@ struct Landing: Sendable {
 
     var baseRef: String { "refs/heads/\(baseBranch)" }
 
-    func land(_ commit: String, over old: String, unpinning pins: [String]) throws(GitError) -> Outcome {
+    func land(_ commit: String, over old: String) throws(GitError) -> Outcome {
         let context = "landing on \(baseBranch)"
         guard let checkout = try checkoutHoldingBase() else {
-            let moved = try plumbing.updateRefs([.update(ref: baseRef, new: commit, old: old)] + pins.map { .delete(ref: $0) },
-                                                context: context)
-            return moved ? .landed : .moved
+            return try plumbing.updateRefs([.update(ref: baseRef, new: commit, old: old)], context: context) ? .landed : .moved
         }
         guard try git.commit(of: baseRef, context: context) == old else { return .moved }
         // No automatic maintenance (gc) in the middle of a landing: the user's own git runs it.
@@ -45,7 +43,11 @@ struct Landing: Sendable {
             throw .commandFailed(context: context, arguments: ["merge", "--ff-only", commit], status: result.status,
                                  stderr: result.errorOutput)
         }
-        try plumbing.updateRefs(pins.map { .delete(ref: $0) }, context: "unpinning landed tips")
+        // The checkout switched branches between the check and the merge: what moved is not ours to say.
+        guard try git.commit(of: baseRef, context: context) == commit else {
+            throw .commandFailed(context: context, arguments: ["merge", "--ff-only", commit], status: 0,
+                                 stderr: "\(checkout.path) no longer has \(baseBranch) checked out; the fast-forward went to its current branch")
+        }
         return .landed
     }
 

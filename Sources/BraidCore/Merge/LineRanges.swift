@@ -1,44 +1,80 @@
-/// The lines a `-U0` patch touches, per file: for each file, on its old side (lines removed or
-/// changed) or its new side (lines added or changed), as sorted ranges of 1-based line numbers.
+import Foundation
+
+/// A `git diff -U0` patch read into its hunks: per file, which lines of the old side a hunk
+/// removes or changes and which lines of the new side it adds, with their text.
+struct UnifiedPatch: Equatable, Sendable {
+    struct Hunk: Equatable, Sendable {
+        /// The file on each side; nil on the side where it does not exist (`/dev/null`).
+        var oldPath: String?
+        var newPath: String?
+        /// 1-based line numbers; empty for a pure insertion (old) or a pure deletion (new).
+        var oldLines: ClosedRange<Int>?
+        var newLines: ClosedRange<Int>?
+        var removed: [Substring] = []
+        var added: [Substring] = []
+    }
+
+    private(set) var hunks: [Hunk] = []
+
+    /// `---`/`+++` lines are file headers only between `diff --git` and the file's first `@@`:
+    /// inside a hunk, a removed line `-- x` reads `--- x` and is content.
+    init(_ patch: String) {
+        var oldPath: String?
+        var newPath: String?
+        var inHeader = false
+        var current: Hunk?
+        func finish() {
+            if let hunk = current { hunks.append(hunk) }
+            current = nil
+        }
+        for line in patch.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("diff --git ") {
+                finish()
+                inHeader = true
+                oldPath = nil
+                newPath = nil
+            } else if inHeader && line.hasPrefix("--- ") {
+                oldPath = LineRanges.path(line.dropFirst(4), prefix: "a/")
+            } else if inHeader && line.hasPrefix("+++ ") {
+                newPath = LineRanges.path(line.dropFirst(4), prefix: "b/")
+            } else if line.hasPrefix("@@ ") {
+                finish()
+                inHeader = false
+                current = Hunk(oldPath: oldPath, newPath: newPath, oldLines: LineRanges.hunkRange(line, side: .old),
+                               newLines: LineRanges.hunkRange(line, side: .new))
+            } else if !inHeader, current != nil {
+                if line.hasPrefix("-") { current?.removed.append(line.dropFirst()) }
+                else if line.hasPrefix("+") { current?.added.append(line.dropFirst()) }
+            }
+        }
+        finish()
+    }
+}
+
+/// Line numbers per file, as sorted, merged ranges.
 struct LineRanges: Equatable, Sendable {
     enum Side { case old, new }
 
-    /// Path (on the side read) → ranges, in patch order.
+    /// Path → ranges.
     private(set) var files: [String: [ClosedRange<Int>]] = [:]
 
-    init(files: [String: [ClosedRange<Int>]] = [:]) { self.files = files }
-
-    /// Reads a `git diff -U0` patch. Paths come from the `---`/`+++` lines (so a rename is read
-    /// under the name of the side asked for); a side that is `/dev/null` has no lines.
-    init(patch: String, side: Side) {
-        var path: String?
-        for line in patch.split(separator: "\n", omittingEmptySubsequences: true) {
-            if line.hasPrefix("--- ") {
-                if side == .old { path = Self.path(line.dropFirst(4), prefix: "a/") }
-            } else if line.hasPrefix("+++ ") {
-                if side == .new { path = Self.path(line.dropFirst(4), prefix: "b/") }
-            } else if line.hasPrefix("diff --git ") {
-                path = nil
-            } else if line.hasPrefix("@@ "), let path, let range = Self.hunkRange(line, side: side) {
-                files[path, default: []].append(range)
-            }
-        }
+    init(files: [String: [ClosedRange<Int>]] = [:]) {
+        self.files = files.mapValues(Self.merged).filter { !$0.value.isEmpty }
     }
 
-    /// Lines on both: for each file, the overlaps of their ranges, merged and sorted.
-    func intersection(_ other: LineRanges) -> LineRanges {
-        var result: [String: [ClosedRange<Int>]] = [:]
-        for (path, mine) in files {
-            guard let theirs = other.files[path] else { continue }
-            var overlaps: [ClosedRange<Int>] = []
-            for a in mine {
-                for b in theirs where a.overlaps(b) {
-                    overlaps.append(max(a.lowerBound, b.lowerBound)...min(a.upperBound, b.upperBound))
-                }
-            }
-            if !overlaps.isEmpty { result[path] = Self.merged(overlaps) }
+    /// The lines a patch's hunks touch on one side.
+    init(patch: String, side: Side) {
+        var files: [String: [ClosedRange<Int>]] = [:]
+        for hunk in UnifiedPatch(patch).hunks {
+            guard let path = side == .old ? hunk.oldPath : hunk.newPath,
+                  let range = side == .old ? hunk.oldLines : hunk.newLines else { continue }
+            files[path, default: []].append(range)
         }
-        return LineRanges(files: result)
+        self.init(files: files)
+    }
+
+    func contains(_ line: Int, in path: String) -> Bool {
+        files[path]?.contains { $0.contains(line) } ?? false
     }
 
     var isEmpty: Bool { files.isEmpty }
@@ -115,14 +151,29 @@ struct LineRanges: Equatable, Sendable {
 }
 
 /// The stale-base revert guard. With `S` the commit a task's worktree started from, `main` the
-/// branch it lands on and `M` the merged result: the lines of `main` that `M` removes or changes
-/// (old side of `git diff -U0 -M main M`) that are also lines `main` gained since `S` (new side of
-/// `git diff -U0 -M S main`) are landed work the task would revert.
+/// branch it lands on and `M` the merged result: a line `main` gained since `S` (new side of
+/// `git diff -U0 -M S main`) that `M` removes or changes (old side of `git diff -U0 -M main M`) is
+/// landed work the task would revert, unless its text survives in what `M` puts in its place
+/// (the added lines of the same hunk contain it, as when a conflict is resolved by extending a
+/// landed line rather than writing back an older copy). Blank lines carry no work and are not
+/// counted.
 enum RevertGuard {
     /// - Parameters:
     ///   - gained: the patch from `S` to `main`.
     ///   - merged: the patch from `main` to `M`.
     static func revertedLines(gained: String, merged: String) -> LineRanges {
-        LineRanges(patch: merged, side: .old).intersection(LineRanges(patch: gained, side: .new))
+        let landed = LineRanges(patch: gained, side: .new)
+        guard !landed.isEmpty else { return LineRanges() }
+        var reverted: [String: [ClosedRange<Int>]] = [:]
+        for hunk in UnifiedPatch(merged).hunks {
+            guard let path = hunk.oldPath, let lines = hunk.oldLines else { continue }
+            let replacement = hunk.added.map { $0.trimmingCharacters(in: .whitespaces) }
+            for (offset, number) in lines.enumerated() where landed.contains(number, in: path) {
+                let text = offset < hunk.removed.count ? hunk.removed[offset].trimmingCharacters(in: .whitespaces) : ""
+                guard !text.isEmpty, !replacement.contains(where: { $0.contains(text) }) else { continue }
+                reverted[path, default: []].append(number...number)
+            }
+        }
+        return LineRanges(files: reverted)
     }
 }

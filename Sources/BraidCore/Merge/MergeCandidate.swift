@@ -36,9 +36,14 @@ public struct MergeCandidate: Sendable, Equatable, Codable {
     public var pinRef: String { "refs/braid/queue/task-\(task)" }
 
     /// Whether the task's own words ask for landed work to be reverted: the word "revert" (or
-    /// "reverts", "reverting", "reverted") in its title or description, in any case.
+    /// "reverts", "reverting", "reverted"), in any case, in its title or description, not after a
+    /// negation ("not", "never", "don't", "without"…) within the three words before it.
     public var asksToRevert: Bool {
-        let words = (title + "\n" + text).lowercased().split { !$0.isLetter }
-        return words.contains { ["revert", "reverts", "reverting", "reverted"].contains($0) }
+        let words = (title + "\n" + text).lowercased().split { !$0.isLetter && $0 != "'" }.map { $0.replacingOccurrences(of: "'", with: "") }
+        let negations: Set<String> = ["not", "never", "no", "dont", "doesnt", "mustnt", "shouldnt", "cannot", "cant", "without", "nor", "avoid"]
+        for (index, word) in words.enumerated() where ["revert", "reverts", "reverting", "reverted"].contains(word) {
+            if !words[max(0, index - 3)..<index].contains(where: negations.contains) { return true }
+        }
+        return false
     }
 }

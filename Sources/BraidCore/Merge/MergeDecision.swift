@@ -26,6 +26,8 @@ public struct MergeDecision: Sendable, Equatable, Codable {
 
     public var seq: Int
     public var task: Int
+    /// The queued tip decided on: a task queued again with a newer tip stays queued.
+    public var tip: String?
     public var kind: Kind
     public var reason: Reason?
     /// The landed commit, or for `alreadyLanded` the commit that holds the work when known.
@@ -35,10 +37,11 @@ public struct MergeDecision: Sendable, Equatable, Codable {
     public var agent: String
     public var at: Date
 
-    public init(seq: Int, task: Int, kind: Kind, reason: Reason? = nil, commit: String? = nil, detail: String,
+    public init(seq: Int, task: Int, tip: String? = nil, kind: Kind, reason: Reason? = nil, commit: String? = nil, detail: String,
                 agent: String, at: Date = Date()) {
         self.seq = seq
         self.task = task
+        self.tip = tip
         self.kind = kind
         self.reason = reason
         self.commit = commit

@@ -20,8 +20,10 @@ struct MergeEvent: Codable, Sendable, Equatable {
         /// The landing intent is settled (landed or not); decisions follow.
         case settled
         case decided
-        /// A gate verdict on a merged tree, cached by tree id.
+        /// A gate verdict on a merged tree, cached by tree id and the gate's steps.
         case gate
+        /// The board and worktree effects of decisions up to `seq` are done.
+        case applied
     }
 
     var kind: Kind
@@ -36,12 +38,13 @@ struct MergeEvent: Codable, Sendable, Equatable {
     var onto: String?
     var tree: String?
     var passed: Bool?
+    var seq: Int?
     var detail: String?
     var at: Date
 
     init(kind: Kind, candidate: MergeCandidate? = nil, decision: MergeDecision? = nil, task: Int? = nil, tasks: [Int]? = nil,
          commits: [String]? = nil, step: String? = nil, commit: String? = nil, onto: String? = nil, tree: String? = nil, passed: Bool? = nil,
-         detail: String? = nil, at: Date = Date()) {
+         seq: Int? = nil, detail: String? = nil, at: Date = Date()) {
         self.kind = kind
         self.candidate = candidate
         self.decision = decision
@@ -53,6 +56,7 @@ struct MergeEvent: Codable, Sendable, Equatable {
         self.onto = onto
         self.tree = tree
         self.passed = passed
+        self.seq = seq
         self.detail = detail
         self.at = at
     }
@@ -73,15 +77,19 @@ public struct MergeQueueState: Sendable, Equatable {
     /// Whether the last process that worked the queue finished its pass (wrote `idle`): then a
     /// new pass needs no recovery beyond a look for lock files.
     public private(set) var endedCleanly = true
-    /// Gate verdicts per merged tree: how many runs passed and failed.
-    public private(set) var gateRuns: [String: (passed: Int, failed: Int)] = [:]
+    /// Merged trees (keyed with the gate's steps, see `MergeQueue.gateKey`) on which the gate passed.
+    public private(set) var passedGates: Set<String> = []
+    /// Decisions whose board and worktree effects are known to be done.
+    public private(set) var appliedSeq = 0
+    /// The candidate each decision was about, by `seq` (for effects a crash cut short).
+    private(set) var decidedCandidates: [Int: MergeCandidate] = [:]
 
     public var lastSeq: Int { decisions.last?.seq ?? 0 }
 
     public static func == (a: MergeQueueState, b: MergeQueueState) -> Bool {
         a.pending == b.pending && a.decisions == b.decisions && a.lastStep == b.lastStep
             && a.openLanding?.commit == b.openLanding?.commit && a.openLanding?.tasks == b.openLanding?.tasks
-            && a.gateRuns.mapValues { [$0.passed, $0.failed] } == b.gateRuns.mapValues { [$0.passed, $0.failed] }
+            && a.passedGates == b.passedGates && a.appliedSeq == b.appliedSeq && a.decidedCandidates == b.decidedCandidates
     }
 
     mutating func apply(_ event: MergeEvent) {
@@ -106,13 +114,14 @@ public struct MergeQueueState: Sendable, Equatable {
         case .decided:
             guard let decision = event.decision else { return }
             endedCleanly = false
-            pending.removeAll { $0.task == decision.task }
+            // A task queued again with a new tip meanwhile stays queued.
+            pending.removeAll { $0.task == decision.task && (decision.tip == nil || $0.tip == decision.tip) }
             decisions.append(decision)
+            if let candidate = event.candidate { decidedCandidates[decision.seq] = candidate }
         case .gate:
-            guard let tree = event.tree, let passed = event.passed else { return }
-            var runs = gateRuns[tree] ?? (0, 0)
-            if passed { runs.passed += 1 } else { runs.failed += 1 }
-            gateRuns[tree] = runs
+            if let key = event.tree, event.passed == true { passedGates.insert(key) }
+        case .applied:
+            if let seq = event.seq { appliedSeq = max(appliedSeq, seq) }
         }
     }
 
@@ -175,7 +184,7 @@ public final class MergeLog: Sendable {
     /// Rewrites the log (atomically) to what the queue needs once the file has grown past
     /// `maxBytes`: the waiting candidates, the last `keepDecisions` decisions (so that a supervisor
     /// that was not running can still apply them), and recent gate verdicts.
-    func compactIfNeeded(maxBytes: Int = 1 << 20, keepDecisions: Int = 2000, keepGates: Int = 256) throws {
+    func compactIfNeeded(maxBytes: Int = 1 << 20, keepDecisions: Int = 500, keepGates: Int = 256) throws {
         try FileLock.withExclusiveLock(at: lockURL) {
             guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int, size > maxBytes else { return }
             var pending: [MergeEvent] = []
@@ -185,15 +194,21 @@ public final class MergeLog: Sendable {
             try forEachEvent { event in
                 state.apply(event)
                 switch event.kind {
-                case .decided: decided.append(event)
-                case .gate: gates.append(event)
+                case .decided:
+                    // Gate output is the bulk of a decision: a kilobyte of it is kept.
+                    var kept = event
+                    if let detail = kept.decision?.detail, detail.utf8.count > 1024 {
+                        kept.decision?.detail = String(decoding: Array(detail.utf8.prefix(1024)), as: UTF8.self) + "…"
+                    }
+                    decided.append(kept)
+                case .gate where event.passed == true: gates.append(event)
                 default: break
                 }
             }
             guard state.openLanding == nil else { return }
             for candidate in state.pending { pending.append(MergeEvent(kind: .enqueued, candidate: candidate, at: candidate.enqueuedAt)) }
             let kept: [MergeEvent] = Array(decided.suffix(keepDecisions)) + Array(gates.suffix(keepGates)) + pending
-                + [MergeEvent(kind: .step, step: "idle")]
+                + [MergeEvent(kind: .applied, seq: state.appliedSeq), MergeEvent(kind: .step, step: "idle")]
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var bytes: [UInt8] = []
@@ -222,8 +237,13 @@ public final class MergeLog: Sendable {
         defer { try? handle.close() }
         try handle.seek(toOffset: UInt64(offset))
         let data = handle.readDataToEndOfFile()
-        let consumed = try Self.forEachEvent(in: data, path: url.path) { state.apply($0) }
-        offset += consumed
+        do {
+            offset += try Self.forEachEvent(in: data, path: url.path) { state.apply($0) }
+        } catch where offset > 0 {
+            // The file was replaced under a reused inode: read it whole.
+            cache.withLock { $0 = nil }
+            return try readUnlocked()
+        }
         let result = state
         let readOffset = offset
         cache.withLock { $0 = (result, readOffset, inode) }

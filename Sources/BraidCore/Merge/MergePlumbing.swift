@@ -108,12 +108,13 @@ struct MergePlumbing: Sendable {
     /// One line of an `update-ref --stdin` transaction.
     enum RefChange: Equatable {
         case update(ref: String, new: String, old: String?)
-        case delete(ref: String)
+        /// With `old`, only while the ref is still there.
+        case delete(ref: String, old: String? = nil)
 
         var line: String {
             switch self {
             case let .update(ref, new, old): return "update \(ref) \(new)" + (old.map { " \($0)" } ?? "") + "\n"
-            case let .delete(ref): return "delete \(ref)\n"
+            case let .delete(ref, old): return "delete \(ref)" + (old.map { " \($0)" } ?? "") + "\n"
             }
         }
     }

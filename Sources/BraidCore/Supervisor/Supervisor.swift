@@ -150,7 +150,11 @@ public actor Supervisor {
         // Numbers tasks written without an id, so they can be scheduled.
         let board = try store.update { board in board }
         let done = Set(board.tasks(in: .done).compactMap(\.id))
-        let todo = board.tasks(in: .todo).compactMap { task in task.id.map { Scheduler.Candidate(task, id: $0) } }
+        // A task queued for merging (by `braid merge`) is not started again meanwhile.
+        let queued = Set(try mergeQueue.state().pending.map(\.task))
+        let todo = board.tasks(in: .todo).compactMap { task in
+            task.id.flatMap { queued.contains($0) ? nil : Scheduler.Candidate(task, id: $0) }
+        }
         let busy = running.values.map { Scheduler.Candidate($0.task, id: $0.taskID) }
         let picked = Scheduler.pick(todo: todo, running: busy, done: done, freeSlots: max(0, config.maxSessions - running.count))
         for id in picked.start {

@@ -1,0 +1,236 @@
+import Foundation
+
+extension MergeQueue {
+    /// One merged candidate: the commit that lands it on top of the ones before it in the batch.
+    struct Prefix {
+        let candidate: MergeCandidate
+        let commit: String
+        let tree: String
+    }
+
+    /// Merges, gates and lands (or sends back) the candidates of one batch; returns why the queue
+    /// must wait, if it must.
+    func work(_ batch: [MergeCandidate], run: inout Run, report: Report) throws -> String? {
+        let git = manager.git
+        guard var base = try git.commit(of: landing.baseRef, context: "reading \(config.baseBranch)") else {
+            throw EnqueueError(message: "the base branch \(config.baseBranch) does not exist")
+        }
+        let tracking = try remoteTrackingBase()
+        if let tracking, tracking != base {
+            switch try catchUp(from: base, to: tracking, report: report) {
+            case .caughtUp: base = tracking
+            case .diverged, .behindNothing: break
+            case .waiting(let why): return why
+            }
+        }
+        // The base's tree and each candidate's start tree, in one process.
+        let starts = Array(Set(batch.map(\.startCommit)))
+        let trees: [String]
+        do {
+            trees = try plumbing.trees(of: [base] + starts)
+        } catch {
+            // A start commit that no longer exists: find which, and send it back.
+            for candidate in batch where !plumbing.exists(candidate.startCommit) {
+                try decide(.refused, candidate, reason: .unmergeable, detail: "its start commit \(candidate.startCommit.prefix(10)) is gone",
+                           run: &run, report: report)
+                return nil
+            }
+            throw error
+        }
+        var startTree: [String: String] = [:]
+        for (commit, tree) in zip(starts, trees.dropFirst()) { startTree[commit] = tree }
+
+        var prefixes: [Prefix] = []
+        var previous = base, previousTree = trees[0]
+        for candidate in batch {
+            // With a remote, a task may have started from a base this branch does not hold (the
+            // local and remote base branches diverged): landing it would carry commits that are
+            // not the task's. That is for a person to sort out, not the agent.
+            if tracking != nil, !(try plumbing.isAncestor(candidate.startCommit, of: base)) {
+                throw EnqueueError(message: "#\(candidate.task) started from \(candidate.startCommit.prefix(10)), which is not on \(config.baseBranch): \(config.baseBranch) and its remote branch have diverged. Reconcile them (git pull), then run `braid merge`.")
+            }
+            let merged: MergePlumbing.MergeTree
+            do {
+                merged = try plumbing.mergeTree(previous, candidate.tip)
+            } catch {
+                // Only a tip that is gone is the candidate's own problem; anything else stops the queue.
+                guard !plumbing.exists(candidate.tip) else { throw error }
+                try decide(.refused, candidate, reason: .unmergeable, detail: "its queued tip \(candidate.tip.prefix(10)) is gone",
+                           run: &run, report: report)
+                continue
+            }
+            switch merged {
+            case .conflicted(let paths):
+                if try closeIfLanded(candidate, onto: previous, run: &run, report: report) { continue }
+                let list = paths.isEmpty ? "(git named no path)" : paths.joined(separator: ", ")
+                try decide(.refused, candidate, reason: .conflict,
+                           detail: "Your branch conflicts with \(config.baseBranch) in: \(list). Bring the current \(config.baseBranch) into your branch (git merge \(config.baseBranch)), resolve the conflicts keeping the work already on \(config.baseBranch), and commit.",
+                           run: &run, report: report)
+            case .clean(let tree):
+                if tree == previousTree {
+                    try decide(.alreadyLanded, candidate, commit: previous, detail: "its changes are already on \(config.baseBranch)",
+                               run: &run, report: report)
+                    continue
+                }
+                // Nothing landed since the task started: there is nothing its merge could revert.
+                let gainedNothing = candidate.startCommit == previous
+                let patches = gainedNothing ? [] : try plumbing.patches(between: [(startTree[candidate.startCommit] ?? previousTree, previousTree),
+                                                                                  (previousTree, tree)])
+                let reverted = gainedNothing ? LineRanges() : RevertGuard.revertedLines(gained: patches[0], merged: patches[1])
+                if !reverted.isEmpty && !candidate.asksToRevert {
+                    if try closeIfLanded(candidate, onto: previous, run: &run, report: report) { continue }
+                    try decide(.refused, candidate, reason: .staleBase,
+                               detail: "Merging your branch would revert work that landed on \(config.baseBranch) after your branch started: \(reverted.summary) (line numbers of \(config.baseBranch)). Your branch has a stale copy of these lines. Bring the current \(config.baseBranch) into your branch and keep its version of them; change them only where your task requires it.",
+                               run: &run, report: report)
+                    continue
+                }
+                let parents = config.mergeQueue.strategy == .squash ? [previous] : [previous, candidate.tip]
+                let commit = try plumbing.commitTree(tree, parents: parents, message: message(for: candidate))
+                prefixes.append(Prefix(candidate: candidate, commit: commit, tree: tree))
+                previous = commit
+                previousTree = tree
+            }
+        }
+        guard !prefixes.isEmpty else { return nil }
+        let batchPins = prefixes.count > 1 ? prefixes.indices.map { "refs/braid/batch/\($0 + 1)" } : []
+        if !batchPins.isEmpty {
+            try plumbing.updateRefs(zip(batchPins, prefixes).map { .update(ref: $0, new: $1.commit, old: nil) }, context: "pinning the batch")
+        }
+        defer {
+            if !batchPins.isEmpty { _ = try? plumbing.updateRefs(batchPins.map { .delete(ref: $0) }, context: "unpinning the batch") }
+        }
+        let tasks = prefixes.map(\.candidate.task)
+        try log.append([MergeEvent(kind: .step, tasks: tasks, step: "built", commit: previous, onto: base)], durable: false)
+        MergeFault.crash(at: "built")
+
+        let (landCount, culprit, output) = try gateAndBisect(prefixes, run: &run, report: report)
+        try log.append([MergeEvent(kind: .step, tasks: tasks, step: "gated", commit: previous)], durable: false)
+
+        if landCount > 0 {
+            let landed = Array(prefixes.prefix(landCount))
+            // Queued again with a new tip, or taken out, while this batch was gated: it is not
+            // landed as it was; the next pass builds the queue as it is now.
+            let pending = try log.read()
+            guard landed.allSatisfy({ prefix in pending.candidate(prefix.candidate.task)?.tip == prefix.candidate.tip }) else {
+                report("the queue changed while \(describe(tasks)) was gated: merging again")
+                return nil
+            }
+            let commit = landed[landCount - 1].commit
+            try log.append([MergeEvent(kind: .landing, tasks: landed.map(\.candidate.task), commits: landed.map(\.commit),
+                                       commit: commit, onto: base)], durable: true)
+            MergeFault.crash(at: "gated")
+            switch try landing.land(commit, over: base) {
+            case .landed:
+                MergeFault.crash(at: "landed")
+                try finishLanding(landed.map { ($0.candidate, $0.commit) }, run: &run, report: report)
+            case .moved:
+                try log.append([MergeEvent(kind: .settled, commit: commit, passed: false, detail: "\(config.baseBranch) moved")], durable: false)
+                report("\(config.baseBranch) moved while \(describe(tasks)) was being gated: merging again on the new \(config.baseBranch)")
+                return nil
+            case .blockedByLocalChanges(let checkout, let paths):
+                try log.append([MergeEvent(kind: .settled, commit: commit, passed: false, detail: "local changes")], durable: false)
+                let waiting = "\(describe(landed.map(\.candidate.task))) passed the gate but cannot land: the checkout at \(checkout) has local changes to \(paths.joined(separator: ", ")), which landing would touch. Commit or stash them, then run `braid merge`."
+                report(waiting)
+                return waiting
+            }
+        }
+        if let culprit {
+            let prefix = prefixes[culprit]
+            try decide(.refused, prefix.candidate, reason: .gateFailed,
+                       detail: "The gate failed on your branch merged with the current \(config.baseBranch) (it passed on your branch alone). Make it pass together with the work now on \(config.baseBranch).\n\n\(output[prefix.tree] ?? "the gate failed")",
+                       run: &run, report: report)
+        }
+        return nil
+    }
+
+    /// Gates the whole batch; on a failure, bisects over the pinned prefixes for the first failing
+    /// one. Nobody is blamed on one sighting: the batch's failure must be seen again, on the
+    /// culprit's own prefix (bisection gated it), or, when the culprit is the last candidate, on
+    /// the batch gated a second time; a batch that passes then was a flake, and lands whole.
+    /// Returns how many prefixes land, the culprit's index, and each failing tree's gate output.
+    func gateAndBisect(_ prefixes: [Prefix], run: inout Run, report: Report) throws -> (Int, Int?, [String: String]) {
+        var output: [String: String] = [:]
+        let count = prefixes.count
+        guard !(try gatePasses(prefixes[count - 1], run: &run, output: &output, report: report)) else { return (count, nil, output) }
+        var good = 0, bad = count
+        while bad - good > 1 {
+            let middle = (good + bad) / 2
+            if try gatePasses(prefixes[middle - 1], run: &run, output: &output, report: report) { good = middle } else { bad = middle }
+        }
+        if bad == count, run.failures[prefixes[count - 1].tree, default: 0] < 2 {
+            report("the gate failed on the merged result of \(describe(prefixes.map(\.candidate.task))); running it again to rule out a flake")
+            if try gatePasses(prefixes[count - 1], run: &run, output: &output, report: report) {
+                return (count, nil, output)
+            }
+        }
+        return (bad - 1, bad - 1, output)
+    }
+
+    /// Gates a merged tree in the integration worktree. A tree that passed under the same gate
+    /// steps counts as passed; one that failed twice in this pass counts as failed.
+    func gatePasses(_ prefix: Prefix, run: inout Run, output: inout [String: String], report: Report) throws -> Bool {
+        let key = "\(prefix.tree):\(gateKey)"
+        if try log.read().passedGates.contains(key) { return true }
+        if run.failures[prefix.tree, default: 0] >= 2 { return false }
+        try log.append([MergeEvent(kind: .step, tasks: [prefix.candidate.task], step: "gating", commit: prefix.commit)], durable: false)
+        try integration.checkOut(prefix.commit)
+        MergeFault.crash(at: "gating")
+        let result = gate.runBlocking(in: integration.path)
+        run.gateRuns += 1
+        if result.passed {
+            try log.append([MergeEvent(kind: .gate, tree: key, passed: true)], durable: false)
+        } else {
+            run.failures[prefix.tree, default: 0] += 1
+            output[prefix.tree] = result.summary
+        }
+        report("gate \(result.passed ? "passed" : "failed") on the merged result up to #\(prefix.candidate.task)")
+        return result.passed
+    }
+
+    /// The squash (or merge) commit's message: the task's title, then Braid's trailers.
+    func message(for candidate: MergeCandidate) -> String {
+        let steps = config.gate.map(\.name)
+        var lines = [candidate.title.isEmpty ? "Task #\(candidate.task)" : candidate.title, "",
+                     "Braid-Task: \(candidate.task)", "Braid-Agent: \(candidate.agent)"]
+        if let session = candidate.session { lines.append("Braid-Session: \(session)") }
+        lines.append("Braid-Gate: \(steps.isEmpty ? "none configured" : steps.joined(separator: ", "))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: The remote
+
+    /// `refs/remotes/<remote>/<base>` as last fetched (task worktrees start from it), read from
+    /// git's files; nil without one.
+    func remoteTrackingBase() throws -> String? {
+        let git = manager.git
+        guard git.configMayNameRemotes() else { return nil }
+        let remotes = try git.remotes(context: "listing remotes").filter { !$0.hasPrefix("-") }
+        guard let remote = remotes.contains("origin") ? "origin" : remotes.first else { return nil }
+        return try git.commit(of: "refs/remotes/\(remote)/\(config.baseBranch)", context: "reading the remote base branch")
+    }
+
+    enum CatchUp { case caughtUp, diverged, behindNothing, waiting(String) }
+
+    /// Tasks start from the fetched remote base branch; before landing on the local one, bring it
+    /// up to that by a fast-forward (the same way a landing moves it), so that a squash never
+    /// carries someone else's commits and the revert guard compares like with like.
+    func catchUp(from base: String, to tracking: String, report: Report) throws -> CatchUp {
+        if try plumbing.isAncestor(tracking, of: base) { return .behindNothing }
+        guard try plumbing.isAncestor(base, of: tracking) else { return .diverged }
+        switch try landing.land(tracking, over: base) {
+        case .landed:
+            report("brought \(config.baseBranch) up to its remote branch (\(tracking.prefix(10))) before landing")
+            return .caughtUp
+        case .moved:
+            return .behindNothing
+        case .blockedByLocalChanges(let checkout, let paths):
+            return .waiting("\(config.baseBranch) is behind its remote branch and cannot be fast-forwarded: the checkout at \(checkout) has local changes to \(paths.joined(separator: ", ")). Commit or stash them, then run `braid merge`.")
+        }
+    }
+
+    func describe(_ tasks: [Int]) -> String { tasks.map { "#\($0)" }.joined(separator: ", ") }
+
+    static func firstLine(_ text: String) -> String {
+        String(text.split(separator: "\n", maxSplits: 1).first ?? "")
+    }
+}
