@@ -42,7 +42,12 @@ extension MergeQueue {
 
         var prefixes: [Prefix] = []
         var previous = base, previousTree = trees[0]
-        for candidate in batch {
+        candidates: for candidate in batch {
+            // Measured against a prefix of the batch (earlier candidates that have not landed, and
+            // that the gate may still refuse), a conflict, a revert or work found already there may
+            // be those candidates' doing: the rest of the batch waits for the next pass, merged on
+            // what did land.
+            let onPrefix = previous != base
             // With a remote, a task may have started from a base this branch does not hold (the
             // local and remote base branches diverged): landing it would carry commits that are
             // not the task's. That is for a person to sort out, not the agent.
@@ -61,13 +66,15 @@ extension MergeQueue {
             }
             switch merged {
             case .conflicted(let paths):
-                if try closeIfLanded(candidate, onto: previous, run: &run, report: report) { continue }
+                if onPrefix { break candidates }
+                if try closeIfLanded(candidate, onto: base, run: &run, report: report) { continue }
                 let list = paths.isEmpty ? "(git named no path)" : paths.joined(separator: ", ")
                 try decide(.refused, candidate, reason: .conflict,
                            detail: "Your branch conflicts with \(config.baseBranch) in: \(list). Bring the current \(config.baseBranch) into your branch (git merge \(config.baseBranch)), resolve the conflicts keeping the work already on \(config.baseBranch), and commit.",
                            run: &run, report: report)
             case .clean(let tree):
                 if tree == previousTree {
+                    if onPrefix { break candidates }
                     try decide(.alreadyLanded, candidate, commit: previous, detail: "its changes are already on \(config.baseBranch)",
                                run: &run, report: report)
                     continue
@@ -78,7 +85,8 @@ extension MergeQueue {
                                                                                   (previousTree, tree)])
                 let reverted = gainedNothing ? LineRanges() : RevertGuard.revertedLines(gained: patches[0], merged: patches[1])
                 if !reverted.isEmpty && !candidate.asksToRevert {
-                    if try closeIfLanded(candidate, onto: previous, run: &run, report: report) { continue }
+                    if onPrefix { break candidates }
+                    if try closeIfLanded(candidate, onto: base, run: &run, report: report) { continue }
                     try decide(.refused, candidate, reason: .staleBase,
                                detail: "Merging your branch would revert work that landed on \(config.baseBranch) after your branch started: \(reverted.summary) (line numbers of \(config.baseBranch)). Your branch has a stale copy of these lines. Bring the current \(config.baseBranch) into your branch and keep its version of them; change them only where your task requires it.",
                                run: &run, report: report)
