@@ -22,6 +22,9 @@ enum MergeCommand {
             ids.append(id)
         }
         let json = arguments.has("--json")
+        // Unbuffered, as `braid run` writes: progress shows as it happens when the output is a
+        // pipe or a file, and what was done before a crash is not lost in a stdio buffer.
+        let out = FileDescriptorOutput(fd: 1)
         do {
             let context = try CommandContext.load()
             let queue = try MergeQueue(workspace: context.workspace, config: context.config)
@@ -33,7 +36,7 @@ enum MergeCommand {
                 guard !ids.isEmpty else { return Usage.fail("merge: usage: braid merge --abort #N") }
                 for id in ids {
                     guard try queue.remove(task: id) else { return Usage.fail("merge: #\(id) is not in the merge queue", code: 1) }
-                    if !json { print("#\(id) taken out of the merge queue") }
+                    if !json { out.write("#\(id) taken out of the merge queue\n") }
                 }
                 if json { printJSON(.object(["removed": .array(ids.map { .number(JSONNumber($0)) })])) }
                 return 0
@@ -46,10 +49,10 @@ enum MergeCommand {
                     return Usage.fail("merge: #\(id) is in \(task.section.heading); only a task whose session has ended can be merged", code: 1)
                 }
                 let candidate = try queue.enqueue(task, id: id, state: state)
-                if !json { print("#\(id) queued at \(candidate.tip.prefix(10))") }
+                if !json { out.write("#\(id) queued at \(candidate.tip.prefix(10))\n") }
             }
             let quiet = json
-            let run = try queue.process(report: { @Sendable line in if !quiet { print(line) } })
+            let run = try queue.process(report: { @Sendable line in if !quiet { out.write(line + "\n") } })
             if json {
                 printJSON(.object([
                     "decisions": .array(run.decisions.map(Self.json)),
@@ -57,7 +60,7 @@ enum MergeCommand {
                     "gateRuns": .number(JSONNumber(run.gateRuns)),
                 ]))
             } else if run.decisions.isEmpty && run.waiting == nil {
-                print("the merge queue is empty")
+                out.write("the merge queue is empty\n")
             }
             let named = Set(ids)
             let refused = run.decisions.contains { named.contains($0.task) && !$0.isDone }
