@@ -85,7 +85,9 @@ import Testing
         #expect(mkfifo(ready.path, 0o600) == 0)
         let readyFD = open(ready.path, O_RDWR | O_CLOEXEC)
         defer { close(readyFD) }
-        let agent = try fixture.spawn("sh", ["-c", "echo ready > \(ready.path); sleep 300 & wait"])
+        // The redirection runs in a subshell: the shell itself would park its stdout on a spare
+        // descriptor while `echo` writes to the fifo, and this test could look at that moment.
+        let agent = try fixture.spawn("sh", ["-c", "(echo ready > \(ready.path)); sleep 300 & wait"])
         var entry = pollfd(fd: readyFD, events: Int16(POLLIN), revents: 0)
         #expect(poll(&entry, 1, 30_000) == 1)
         let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent.pid)/fd").sorted()
