@@ -40,7 +40,6 @@ extension MergeQueue {
     /// Todo when it waits in Review or Todo (an escalation decided meanwhile is not undone).
     func carryOut(_ decision: MergeDecision, _ candidate: MergeCandidate, report: Report) throws {
         let tip = decision.tip ?? candidate.tip
-        _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)")
         let store = workspace.boardStore(config)
         if decision.isDone {
             try store.update { board in
@@ -50,8 +49,16 @@ extension MergeQueue {
                 try board.setField(id: candidate.task, key: .blocked, value: nil)
                 if let commit = decision.commit { try board.setField(id: candidate.task, key: .landed, value: String(commit.prefix(12))) }
             }
-            if config.mergeQueue.removeWorktree { removeWorktree(of: candidate, tip: tip, report: report) }
+            let branchGone = config.mergeQueue.removeWorktree && removeWorktree(of: candidate, tip: tip, report: report)
+            // The pin, and the branch once its worktree is gone, in one transaction; each only at
+            // the landed tip, so that nothing committed after it is deleted.
+            let branch: [MergePlumbing.RefChange] = branchGone && config.mergeQueue.deleteBranch
+                ? [.delete(ref: "refs/heads/\(candidate.branch)", old: tip)] : []
+            if !(try plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)] + branch, context: "unpinning #\(candidate.task)")) {
+                _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)")
+            }
         } else {
+            _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)")
             try store.update { board in
                 guard let task = board.task(id: candidate.task), task.section == .review || task.section == .todo else { return }
                 try board.move(id: candidate.task, to: .todo)
@@ -61,26 +68,26 @@ extension MergeQueue {
         try log.append([MergeEvent(kind: .applied, seq: decision.seq)], durable: false)
     }
 
-    /// Removes a landed task's worktree and branch, unless the branch has moved past the landed
-    /// tip. The work is landed whatever happens here: a failure is told, not thrown.
-    private func removeWorktree(of candidate: MergeCandidate, tip: String, report: Report) {
+    /// Removes a landed task's worktree, unless its branch has moved past the landed tip (then the
+    /// newer work stays where it is). Whether it was removed; the work is landed whatever happens
+    /// here: a failure is told, not thrown.
+    private func removeWorktree(of candidate: MergeCandidate, tip: String, report: Report) -> Bool {
         let registry = workspace.worktreeRegistry
-        guard let worktree = try? registry.worktree(forTask: candidate.task), worktree.branch == candidate.branch else { return }
+        guard let worktree = try? registry.worktree(forTask: candidate.task), worktree.branch == candidate.branch else {
+            return true
+        }
         do {
             let branchRef = "refs/heads/\(worktree.branch)"
-            if config.mergeQueue.deleteBranch, let now = try manager.git.commit(of: branchRef, context: "reading #\(candidate.task)'s branch"),
-               now != tip {
+            if let now = try manager.git.commit(of: branchRef, context: "reading #\(candidate.task)'s branch"), now != tip {
                 report("#\(candidate.task) landed, but its branch has commits made after it was queued: its branch and worktree are kept")
-                return
+                return false
             }
             try manager.remove(worktree, deleteBranch: false)
-            if config.mergeQueue.deleteBranch {
-                // Only if it still points at the landed tip: nothing made after is deleted.
-                _ = try plumbing.updateRefs([.delete(ref: branchRef, old: tip)], context: "deleting #\(candidate.task)'s branch")
-            }
             try registry.forget(taskID: candidate.task)
+            return true
         } catch {
             report("#\(candidate.task) landed, but its worktree could not be removed: \(error)")
+            return false
         }
     }
 
