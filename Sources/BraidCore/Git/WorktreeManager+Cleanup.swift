@@ -51,6 +51,49 @@ extension WorktreeManager {
         }
     }
 
+    /// Takes a task's worktree away at once and deletes its files in the background, for when
+    /// nothing should wait for that (a landing): the folder is renamed into `trash` (on the same
+    /// file system), git's record of it is dropped (what `git worktree prune` does for a worktree
+    /// whose folder is gone), and `rm -rf` empties the trash while Braid goes on. Its branch is
+    /// left alone. Falls back to `remove` when the folder cannot be renamed there.
+    public func discard(_ worktree: TaskWorktree, trash: URL) throws(GitError) {
+        let context = "removing worktree \(worktree.path.lastPathComponent)"
+        let folder = worktree.path.standardizedFileURL
+        guard isUnderRoot(folder), Self.entryExists(folder) else {
+            return try remove(worktree, deleteBranch: false)
+        }
+        // git's record of the worktree, named by the folder's `.git` file: it must be one of this
+        // repository's, or git is left to do the work.
+        let common = try commonDirectory(context: context).resolvingSymlinksInPath().path
+        guard let pointer = try? String(contentsOf: folder.appendingPathComponent(".git"), encoding: .utf8),
+              pointer.hasPrefix("gitdir: ") else { return try remove(worktree, deleteBranch: false) }
+        let admin = URL(fileURLWithPath: pointer.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines))
+            .resolvingSymlinksInPath()
+        guard admin.path.hasPrefix(common + "/worktrees/") else { return try remove(worktree, deleteBranch: false) }
+        let bin = trash.appendingPathComponent("\(folder.lastPathComponent)-\(UInt32.random(in: 0...UInt32.max))")
+        do {
+            try FileManager.default.createDirectory(at: trash, withIntermediateDirectories: true)
+            // Not something for `git status` of the user's checkout to offer while it empties.
+            let top = git.repository.path
+            if trash.path.hasPrefix(top + "/"),
+               let pattern = ExcludeFile.pattern(for: String(trash.path.dropFirst(top.count + 1)), directoryOnly: true) {
+                try ExcludeFile(url: URL(fileURLWithPath: common).appendingPathComponent("info/exclude")).ensure([pattern], context: context)
+            }
+        } catch {
+            return try remove(worktree, deleteBranch: false)
+        }
+        // Whatever an earlier background deletion did not finish goes too.
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: trash.path)) ?? []).map { trash.appendingPathComponent($0).path }
+        guard rename(folder.path, bin.path) == 0 else { return try remove(worktree, deleteBranch: false) }
+        do {
+            try FileManager.default.removeItem(at: admin)
+        } catch {
+            throw .fileOperationFailed(context: context, path: admin.path, reason: error.localizedDescription)
+        }
+        // If it cannot start, the files stay in the trash until the next discard empties it.
+        try? CommandRunner.startDetached(Command("rm", ["-rf", "--", bin.path] + leftovers))
+    }
+
     /// Cleans up what interrupted or manual work leaves behind, and returns a line for each thing
     /// removed:
     /// - worktrees under the root whose folder was deleted by hand, including locked ones, which

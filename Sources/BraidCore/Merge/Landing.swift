@@ -14,7 +14,8 @@ struct Landing: Sendable {
     let baseBranch: String
 
     enum Outcome: Equatable {
-        case landed
+        /// `refsDone`: the other ref changes asked for were made too.
+        case landed(refsDone: Bool)
         /// The base branch is no longer at the commit the landing was built on.
         case moved
         /// Local changes in `checkout` would be touched by the fast-forward: the user must commit
@@ -24,10 +25,17 @@ struct Landing: Sendable {
 
     var baseRef: String { "refs/heads/\(baseBranch)" }
 
-    func land(_ commit: String, over old: String) throws(GitError) -> Outcome {
+    /// Moves the base branch from `old` to `commit`, and makes the `along` ref changes with it when
+    /// they can be made (in the same transaction, when the base is checked out nowhere); when one of
+    /// them cannot, the base still moves, and `refsDone` is false.
+    func land(_ commit: String, over old: String, along: [MergePlumbing.RefChange]) throws(GitError) -> Outcome {
         let context = "landing on \(baseBranch)"
+        let move = MergePlumbing.RefChange.update(ref: baseRef, new: commit, old: old)
         guard let checkout = try checkoutHoldingBase() else {
-            return try plumbing.updateRefs([.update(ref: baseRef, new: commit, old: old)], context: context) ? .landed : .moved
+            if try plumbing.updateRefs([move] + along, context: context) { return .landed(refsDone: true) }
+            // The base moved, or one of the other refs did: without them, it is the base's answer.
+            guard !along.isEmpty, try git.commit(of: baseRef, context: context) == old else { return .moved }
+            return try plumbing.updateRefs([move], context: context) ? .landed(refsDone: false) : .moved
         }
         guard try git.commit(of: baseRef, context: context) == old else { return .moved }
         // No automatic maintenance (gc) in the middle of a landing: the user's own git runs it.
@@ -48,7 +56,7 @@ struct Landing: Sendable {
             throw .commandFailed(context: context, arguments: ["merge", "--ff-only", commit], status: 0,
                                  stderr: "\(checkout.path) no longer has \(baseBranch) checked out; the fast-forward went to its current branch")
         }
-        return .landed
+        return .landed(refsDone: try plumbing.updateRefs(along, context: "unpinning landed tips"))
     }
 
     /// The folder of the worktree that has the base branch checked out, if any. Read from git's

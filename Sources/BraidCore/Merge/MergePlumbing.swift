@@ -34,19 +34,6 @@ struct MergePlumbing: Sendable {
         return .conflicted(paths: paths)
     }
 
-    /// The trees of several commits (object ids), in one process.
-    func trees(of commits: [String]) throws(GitError) -> [String] {
-        for commit in commits where !WorktreeManager.isObjectID(commit) {
-            throw .invalidObjectID(context: "reading trees", value: commit)
-        }
-        let output = try git.output(["rev-parse"] + commits.map { "\($0)^{tree}" }, context: "reading trees")
-        let trees = output.split(whereSeparator: \.isNewline).map(String.init)
-        guard trees.count == commits.count else {
-            throw .commandFailed(context: "reading trees", arguments: ["rev-parse"], status: 0, stderr: output)
-        }
-        return trees
-    }
-
     /// A commit of `tree` with `parents`, authored and committed as the repository's configured
     /// identity, or as Braid when it has none. No hook runs: `commit-tree` has none.
     func commitTree(_ tree: String, parents: [String], message: String) throws(GitError) -> String {
@@ -64,40 +51,40 @@ struct MergePlumbing: Sendable {
         }
     }
 
-    /// The `-U0 -M` patch between each pair of trees, in one process (`diff-tree --stdin`).
-    func patches(between pairs: [(String, String)]) throws(GitError) -> [String] {
-        guard !pairs.isEmpty else { return [] }
-        let input = pairs.map { "\($0.0) \($0.1)\n" }.joined()
-        let output = try git.output(["diff-tree", "--stdin", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"],
-                                    context: "comparing trees", input: Data(input.utf8))
-        // Each pair's patch follows the pair itself, echoed as "<tree> <tree>": no patch line
-        // starts with a hexadecimal digit, so the echoes split the output unambiguously.
-        var sections: [String] = []
-        var current: [Substring] = []
-        var started = false
-        var index = 0
-        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
-            if index < pairs.count, line == "\(pairs[index].0) \(pairs[index].1)" {
-                if started { sections.append(current.joined(separator: "\n")) }
-                current = []
-                started = true
-                index += 1
-            } else if started {
-                current.append(line)
-            }
-        }
-        if started { sections.append(current.joined(separator: "\n")) }
-        guard sections.count == pairs.count else {
-            throw .commandFailed(context: "comparing trees", arguments: ["diff-tree", "--stdin"], status: 0,
-                                 stderr: "expected \(pairs.count) patches, read \(sections.count)")
-        }
-        return sections
-    }
-
     /// Whether the object exists in the repository.
     func exists(_ object: String) -> Bool {
         WorktreeManager.isObjectID(object)
             && (try? git.run(["cat-file", "-e", object], context: "checking \(object.prefix(10))", accepting: [0, 1, 128]).status) == 0
+    }
+
+    /// What a merge commit changes on the commit it was made on (`merged`, empty when nothing),
+    /// and, when given, what that commit gained since the task's start (`gained`): the two patches
+    /// of the revert guard, `-U0 -M`, from one `diff-tree --stdin` of commit pairs.
+    struct GuardPatches: Equatable {
+        var merged: String
+        var gained: String?
+    }
+
+    func guardPatches(merge commit: String, onto base: String, since start: String?) throws(GitError) -> GuardPatches {
+        // A pair "NEW OLD" is diffed from OLD to NEW; git echoes NEW's id before its patch, and
+        // nothing at all when the two trees are equal. NEW differs between the pairs.
+        var input = "\(commit) \(base)\n"
+        if let start { input += "\(base) \(start)\n" }
+        let output = try git.output(["diff-tree", "--stdin", "-p", "-U0", "-M", "--no-color", "--no-ext-diff", "--no-textconv"],
+                                    context: "comparing the merge with \(base.prefix(10))", input: Data(input.utf8))
+        var sections: [String: [Substring]] = [:]
+        var current: String?
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == commit || line == base {
+                let header = String(line)
+                current = header
+                sections[header] = []
+            } else if let current {
+                sections[current]?.append(line)
+            }
+        }
+        return GuardPatches(merged: sections[commit]?.joined(separator: "\n") ?? "",
+                            gained: start.map { _ in sections[base]?.joined(separator: "\n") ?? "" })
     }
 
     func isAncestor(_ commit: String, of descendant: String) throws(GitError) -> Bool {

@@ -23,25 +23,8 @@ extension MergeQueue {
             case .waiting(let why): return why
             }
         }
-        // The base's tree and each candidate's start tree, in one process.
-        let starts = Array(Set(batch.map(\.startCommit)))
-        let trees: [String]
-        do {
-            trees = try plumbing.trees(of: [base] + starts)
-        } catch {
-            // A start commit that no longer exists: find which, and send it back.
-            for candidate in batch where !plumbing.exists(candidate.startCommit) {
-                try decide(.refused, candidate, reason: .unmergeable, detail: "its start commit \(candidate.startCommit.prefix(10)) is gone",
-                           run: &run, report: report)
-                return nil
-            }
-            throw error
-        }
-        var startTree: [String: String] = [:]
-        for (commit, tree) in zip(starts, trees.dropFirst()) { startTree[commit] = tree }
-
         var prefixes: [Prefix] = []
-        var previous = base, previousTree = trees[0]
+        var previous = base
         candidates: for candidate in batch {
             // Measured against a prefix of the batch (earlier candidates that have not landed, and
             // that the gate may still refuse), a conflict, a revert or work found already there may
@@ -73,17 +56,27 @@ extension MergeQueue {
                            detail: "Your branch conflicts with \(config.baseBranch) in: \(list). Bring the current \(config.baseBranch) into your branch (git merge \(config.baseBranch)), resolve the conflicts keeping the work already on \(config.baseBranch), and commit.",
                            run: &run, report: report)
             case .clean(let tree):
-                if tree == previousTree {
+                let parents = config.mergeQueue.strategy == .squash ? [previous] : [previous, candidate.tip]
+                let commit = try plumbing.commitTree(tree, parents: parents, message: message(for: candidate))
+                // One process: what the merge changes, and what landed since the task started
+                // (nothing, when it started from here: then its merge cannot revert anything).
+                let since = candidate.startCommit == previous ? nil : candidate.startCommit
+                let patches: MergePlumbing.GuardPatches
+                do {
+                    patches = try plumbing.guardPatches(merge: commit, onto: previous, since: since)
+                } catch {
+                    guard let since, !plumbing.exists(since) else { throw error }
+                    try decide(.refused, candidate, reason: .unmergeable, detail: "its start commit \(since.prefix(10)) is gone",
+                               run: &run, report: report)
+                    continue
+                }
+                if patches.merged.isEmpty {
                     if onPrefix { break candidates }
                     try decide(.alreadyLanded, candidate, commit: previous, detail: "its changes are already on \(config.baseBranch)",
                                run: &run, report: report)
                     continue
                 }
-                // Nothing landed since the task started: there is nothing its merge could revert.
-                let gainedNothing = candidate.startCommit == previous
-                let patches = gainedNothing ? [] : try plumbing.patches(between: [(startTree[candidate.startCommit] ?? previousTree, previousTree),
-                                                                                  (previousTree, tree)])
-                let reverted = gainedNothing ? LineRanges() : RevertGuard.revertedLines(gained: patches[0], merged: patches[1])
+                let reverted = patches.gained.map { RevertGuard.revertedLines(gained: $0, merged: patches.merged) } ?? LineRanges()
                 if !reverted.isEmpty && !candidate.asksToRevert {
                     if onPrefix { break candidates }
                     if try closeIfLanded(candidate, onto: base, run: &run, report: report) { continue }
@@ -92,11 +85,8 @@ extension MergeQueue {
                                run: &run, report: report)
                     continue
                 }
-                let parents = config.mergeQueue.strategy == .squash ? [previous] : [previous, candidate.tip]
-                let commit = try plumbing.commitTree(tree, parents: parents, message: message(for: candidate))
                 prefixes.append(Prefix(candidate: candidate, commit: commit, tree: tree))
                 previous = commit
-                previousTree = tree
             }
         }
         guard !prefixes.isEmpty else { return nil }
@@ -127,10 +117,17 @@ extension MergeQueue {
             try log.append([MergeEvent(kind: .landing, tasks: landed.map(\.candidate.task), commits: landed.map(\.commit),
                                        commit: commit, onto: base)], durable: true)
             MergeFault.crash(at: "gated")
-            switch try landing.land(commit, over: base) {
-            case .landed:
+            // The landed tips' pins go with the landing, and so do their branches when their
+            // worktrees go too: each only at the landed tip, so that nothing committed after is lost.
+            let dropsBranches = config.mergeQueue.removeWorktree && config.mergeQueue.deleteBranch
+            let refs: [MergePlumbing.RefChange] = landed.flatMap { prefix -> [MergePlumbing.RefChange] in
+                [.delete(ref: prefix.candidate.pinRef, old: prefix.candidate.tip)]
+                    + (dropsBranches ? [.delete(ref: "refs/heads/\(prefix.candidate.branch)", old: prefix.candidate.tip)] : [])
+            }
+            switch try landing.land(commit, over: base, along: refs) {
+            case .landed(let refsDone):
                 MergeFault.crash(at: "landed")
-                try finishLanding(landed.map { ($0.candidate, $0.commit) }, run: &run, report: report)
+                try finishLanding(landed.map { ($0.candidate, $0.commit) }, refsDone: refsDone, run: &run, report: report)
             case .moved:
                 try log.append([MergeEvent(kind: .settled, commit: commit, passed: false, detail: "\(config.baseBranch) moved")], durable: false)
                 report("\(config.baseBranch) moved while \(describe(tasks)) was being gated: merging again on the new \(config.baseBranch)")
@@ -177,6 +174,8 @@ extension MergeQueue {
     /// Gates a merged tree in the integration worktree. A tree that passed under the same gate
     /// steps counts as passed; one that failed twice in this pass counts as failed.
     func gatePasses(_ prefix: Prefix, run: inout Run, output: inout [String: String], report: Report) throws -> Bool {
+        // No step: nothing to run, so nothing to check out.
+        guard !config.gate.isEmpty else { return true }
         let key = "\(prefix.tree):\(gateKey)"
         if try log.read().passedGates.contains(key) { return true }
         if run.failures[prefix.tree, default: 0] >= 2 { return false }
@@ -225,7 +224,7 @@ extension MergeQueue {
     func catchUp(from base: String, to tracking: String, report: Report) throws -> CatchUp {
         if try plumbing.isAncestor(tracking, of: base) { return .behindNothing }
         guard try plumbing.isAncestor(base, of: tracking) else { return .diverged }
-        switch try landing.land(tracking, over: base) {
+        switch try landing.land(tracking, over: base, along: []) {
         case .landed:
             report("brought \(config.baseBranch) up to its remote branch (\(tracking.prefix(10))) before landing")
             return .caughtUp

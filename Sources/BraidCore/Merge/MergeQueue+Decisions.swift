@@ -15,9 +15,12 @@ extension MergeQueue {
 
     /// Records a decision (fsynced), then carries out its effects on the board, refs and worktree,
     /// then records that they are done: a crash in between is finished by the next recovery.
+    ///
+    /// Not fsynced by itself: a landing's intent is (before the base branch moves), and a decision
+    /// lost with the page cache is made again, with the same number, by the next pass.
     func decide(_ kind: MergeDecision.Kind, _ candidate: MergeCandidate, reason: MergeDecision.Reason? = nil,
-                commit: String? = nil, detail: String, run: inout Run, report: Report) throws {
-        let decision: MergeDecision = try log.update(durable: true) { state in
+                commit: String? = nil, detail: String, refsDone: Bool = false, run: inout Run, report: Report) throws {
+        let decision: MergeDecision = try log.update(durable: false) { state in
             let decision = MergeDecision(seq: state.lastSeq + 1, task: candidate.task, tip: candidate.tip, kind: kind, reason: reason,
                                          commit: commit, detail: detail, agent: candidate.agent)
             return ([MergeEvent(kind: .decided, candidate: candidate, decision: decision)], decision)
@@ -31,14 +34,15 @@ extension MergeQueue {
         case .alreadyLanded:
             report("#\(candidate.task) closed as done: \(detail)")
         }
-        try carryOut(decision, candidate, report: report)
+        try carryOut(decision, candidate, refsDone: refsDone, report: report)
     }
 
-    /// A decision's effects, each safe to repeat: unpin the tip; for a landing, the card to Done
-    /// with its commit, and the branch and worktree removed (unless the branch moved on after it
-    /// was queued: then both are kept, and so is its newer work); for a refusal, the card back to
-    /// Todo when it waits in Review or Todo (an escalation decided meanwhile is not undone).
-    func carryOut(_ decision: MergeDecision, _ candidate: MergeCandidate, report: Report) throws {
+    /// A decision's effects, each safe to repeat: unpin the tip (unless the landing did, `refsDone`);
+    /// for a landing, the card to Done with its commit, and the worktree and branch removed (unless
+    /// the branch moved on after it was queued: then both are kept, and so is its newer work); for
+    /// a refusal, the card back to Todo when it waits in Review or Todo (an escalation decided
+    /// meanwhile is not undone).
+    func carryOut(_ decision: MergeDecision, _ candidate: MergeCandidate, refsDone: Bool = false, report: Report) throws {
         let tip = decision.tip ?? candidate.tip
         let store = workspace.boardStore(config)
         if decision.isDone {
@@ -49,13 +53,17 @@ extension MergeQueue {
                 try board.setField(id: candidate.task, key: .blocked, value: nil)
                 if let commit = decision.commit { try board.setField(id: candidate.task, key: .landed, value: String(commit.prefix(12))) }
             }
-            let branchGone = config.mergeQueue.removeWorktree && removeWorktree(of: candidate, tip: tip, report: report)
-            // The pin, and the branch once its worktree is gone, in one transaction; each only at
-            // the landed tip, so that nothing committed after it is deleted.
-            let branch: [MergePlumbing.RefChange] = branchGone && config.mergeQueue.deleteBranch
-                ? [.delete(ref: "refs/heads/\(candidate.branch)", old: tip)] : []
-            if !(try plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)] + branch, context: "unpinning #\(candidate.task)")) {
-                _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)")
+            if refsDone {
+                if config.mergeQueue.removeWorktree { discardWorktree(of: candidate, report: report) }
+            } else {
+                let branchGone = config.mergeQueue.removeWorktree && removeWorktree(of: candidate, tip: tip, report: report)
+                // The pin, and the branch once its worktree is gone, in one transaction; each only
+                // at the landed tip, so that nothing committed after it is deleted.
+                let branch: [MergePlumbing.RefChange] = branchGone && config.mergeQueue.deleteBranch && !candidate.branch.isEmpty
+                    ? [.delete(ref: "refs/heads/\(candidate.branch)", old: tip)] : []
+                if !(try plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)] + branch, context: "unpinning #\(candidate.task)")) {
+                    _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)")
+                }
             }
         } else {
             _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)")
@@ -66,6 +74,19 @@ extension MergeQueue {
             }
         }
         try log.append([MergeEvent(kind: .applied, seq: decision.seq)], durable: false)
+    }
+
+    /// After a landing whose transaction already handled the refs: the worktree goes at once, its
+    /// files deleted in the background.
+    private func discardWorktree(of candidate: MergeCandidate, report: Report) {
+        let registry = workspace.worktreeRegistry
+        guard let worktree = try? registry.worktree(forTask: candidate.task), worktree.branch == candidate.branch else { return }
+        do {
+            try manager.discard(worktree, trash: workspace.trashDirectory)
+            try registry.forget(taskID: candidate.task)
+        } catch {
+            report("#\(candidate.task) landed, but its worktree could not be removed: \(error)")
+        }
     }
 
     /// Removes a landed task's worktree, unless its branch has moved past the landed tip (then the
@@ -82,7 +103,7 @@ extension MergeQueue {
                 report("#\(candidate.task) landed, but its branch has commits made after it was queued: its branch and worktree are kept")
                 return false
             }
-            try manager.remove(worktree, deleteBranch: false)
+            try manager.discard(worktree, trash: workspace.trashDirectory)
             try registry.forget(taskID: candidate.task)
             return true
         } catch {
@@ -93,10 +114,10 @@ extension MergeQueue {
 
     /// Records each landed `(candidate, commit)`; the landing intent is settled after them, so that
     /// a crash in between finds the intent open and finishes it.
-    func finishLanding(_ landed: [(MergeCandidate, String)], run: inout Run, report: Report) throws {
+    func finishLanding(_ landed: [(MergeCandidate, String)], refsDone: Bool, run: inout Run, report: Report) throws {
         let decided = Set(try log.read().decisions.filter { $0.isDone }.map { "\($0.task):\($0.tip ?? "")" })
         for (candidate, commit) in landed where !decided.contains("\(candidate.task):\(candidate.tip)") {
-            try decide(.landed, candidate, commit: commit, detail: "landed as \(commit)", run: &run, report: report)
+            try decide(.landed, candidate, commit: commit, detail: "landed as \(commit)", refsDone: refsDone, run: &run, report: report)
         }
         try log.append([MergeEvent(kind: .settled, commit: landed.last?.1, passed: true)], durable: false)
     }
@@ -118,7 +139,7 @@ extension MergeQueue {
                 report("a landing of \(describe(open.tasks)) was interrupted after it happened: recording it")
                 let commits = open.commits.count == open.tasks.count ? open.commits : open.tasks.map { _ in open.commit }
                 let landed = zip(open.tasks, commits).compactMap { task, commit in state.candidate(task).map { ($0, commit) } }
-                try finishLanding(landed, run: &run, report: report)
+                try finishLanding(landed, refsDone: false, run: &run, report: report)
             } else {
                 report("a landing of \(describe(open.tasks)) was interrupted before it happened: merging again")
                 try log.append([MergeEvent(kind: .settled, commit: open.commit, passed: false, detail: "interrupted")], durable: false)

@@ -61,6 +61,25 @@ public enum CommandRunner {
                              droppedOutputBytes: output.dropped + errors.dropped)
     }
 
+    /// Starts a program that nobody waits for (a cleanup in the background), reading and writing
+    /// `/dev/null`, in its own process group; it is reaped when it ends if this process still runs,
+    /// and goes on by itself if this process exits first.
+    public static func startDetached(_ command: Command) throws(CommandError) {
+        let environment = Self.environment(for: command)
+        let path = try ExecutableSearch.locate(command.executable, searchPath: environment["PATH"])
+        let started = Spawner.shared.perform { () -> Result<pid_t, CommandError> in
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            guard null >= 0 else { return .failure(.launchFailed(executable: command.executable, reason: "cannot open /dev/null")) }
+            defer { close(null) }
+            return Result { () throws(CommandError) -> pid_t in
+                try ChildSpawn.start(ChildSpawn.Request(
+                    executable: command.executable, path: path, arguments: command.arguments, environment: environment,
+                    workingDirectory: command.workingDirectory?.path, standardInput: null, standardOutput: null, standardError: null))
+            }
+        }
+        ChildReaper.watch(try started.get(), reaped: { _ in })
+    }
+
     /// A started child and our ends of its pipes.
     private struct Child: Sendable {
         let pid: pid_t

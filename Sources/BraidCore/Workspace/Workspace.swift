@@ -19,6 +19,8 @@ public struct Workspace: Sendable {
     public func cancelMarker(session: String) -> URL {
         stateDirectory.appendingPathComponent("cancelled").appendingPathComponent(session)
     }
+    /// Where removed worktrees wait, renamed, while their files are deleted in the background.
+    public var trashDirectory: URL { braidDirectory.appendingPathComponent("trash") }
     /// The merge queue's own checkout, where merged results are gated.
     public var integrationWorktree: URL { braidDirectory.appendingPathComponent("integration") }
     public func boardStore(_ config: BraidConfig) -> BoardStore { BoardStore(path: boardURL(config), lockPath: boardLockURL) }
@@ -126,6 +128,7 @@ public struct Workspace: Sendable {
             logs/
             worktrees/
             integration/
+            trash/
             *.lock
 
             """)
