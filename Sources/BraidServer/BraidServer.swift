@@ -51,6 +51,8 @@ public final class BraidServer: Sendable {
     private let workspace = Mutex<Workspace?>(nil)
     /// Where a repository is looked for when `initialize` names none.
     private let defaultFolder: URL
+    /// The poller of the merge queue's log, while the session lasts.
+    private let mergeWatch = Mutex<Task<Void, Never>?>(nil)
 
     public init(hooks: Hooks, folder: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
         self.hooks = hooks
@@ -73,7 +75,10 @@ public final class BraidServer: Sendable {
                 message: "\(BraidVersion.name) \(BraidVersion.current) ready (pid \(getpid()))"))
             watchMergeQueue(connection)
         }
-        table.on(ShutdownRequest.self, ordering: .ordered) { _, _ in .null }
+        table.on(ShutdownRequest.self, ordering: .ordered) { [self] _, _ in
+            stopWatching()
+            return .null
+        }
         table.on(ExitNotification.self) { [self] _, _ in hooks.exit(lifecycle.exitCode) }
         table.on(SetTraceNotification.self) { [self] params, _ in trace.withLock { $0 = params.value } }
 
@@ -135,15 +140,27 @@ public final class BraidServer: Sendable {
     private func watchMergeQueue(_ connection: Connection) {
         guard let workspace = workspace.withLock({ $0 }) else { return }
         let log = MergeQueue.log(in: workspace)
-        Task.detached {
-            var seen = (try? log.read().lastSeq) ?? 0
+        // Read now, so that every decision made after `initialized` is told.
+        let start = (try? log.read().lastSeq) ?? 0
+        let task = Task.detached {
+            var seen = start
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))
-                guard let state = try? log.read(), state.lastSeq > seen else { continue }
+                // The log's lock is only ever held for one append or read, never across git or a gate.
+                guard let state = try? log.read() else { continue }
+                // The log was reset (its folder removed): count afresh.
+                if state.lastSeq < seen { seen = 0 }
+                guard state.lastSeq > seen else { continue }
                 for decision in state.decisions where decision.seq > seen { decision.notify(connection) }
                 seen = state.lastSeq
             }
         }
+        mergeWatch.withLock { $0?.cancel(); $0 = task }
+    }
+
+    /// Stops telling the client of merge decisions (at `shutdown`).
+    private func stopWatching() {
+        mergeWatch.withLock { $0?.cancel(); $0 = nil }
     }
 
     private func ping(_ params: PingRequest.Params, _ context: RequestContext) async throws -> JSONValue {

@@ -15,7 +15,14 @@ enum MetricsCommand {
         guard arguments.positionals.isEmpty else { return Usage.fail("metrics: takes no arguments") }
         do {
             let context = try CommandContext.load()
-            let state = SupervisorState(folding: try Journal.read(at: TaskCommands.journalURL(context)).events)
+            var state = SupervisorState(folding: try Journal.read(at: TaskCommands.journalURL(context)).events)
+            // Decisions of `braid merge` that no `braid run` has applied yet count too.
+            for decision in try MergeQueue.log(in: context.workspace).read().decisions
+            where decision.seq > (state.task(decision.task)?.mergeSeq ?? 0) {
+                state.apply(.mergeDecision(task: decision.task, seq: decision.seq, landed: decision.isDone,
+                                           reason: decision.kind == .alreadyLanded ? "alreadyLanded" : decision.reason?.rawValue,
+                                           commit: decision.commit, detail: decision.detail, agent: decision.agent, at: decision.at))
+            }
             let commits = state.tasks.values.compactMap(\.landedCommit)
             let git = try context.workspace.worktreeManager(context.config).git
             let metrics = Metrics(state: state, lines: try LineCount.of(commits, git: git))

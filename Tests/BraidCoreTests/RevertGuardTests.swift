@@ -162,6 +162,18 @@ import Testing
         #expect(RevertGuard.revertedLines(gained: gained, merged: try history.diff(main, replaced)).files == ["f.txt": [3...3]])
     }
 
+    /// "Survives" means as a whole: a stale `retries = 30` does not hold the landed `retries = 3`.
+    @Test func aLandedLineSurvivesOnlyAsAWholeWordOrNumber() throws {
+        let history = try History(["f.txt": Self.ten.replacingOccurrences(of: "l3\n", with: "retries = 30\n")])
+        let start = try history.head
+        let main = try history.commit(["f.txt": Self.ten.replacingOccurrences(of: "l3\n", with: "retries = 3\n")])
+        let stale = try history.commit(["f.txt": Self.ten.replacingOccurrences(of: "l3\n", with: "retries = 30\n")])
+        #expect(RevertGuard.revertedLines(gained: try history.diff(start, main), merged: try history.diff(main, stale)).files
+            == ["f.txt": [3...3]])
+        #expect(RevertGuard.holds("x = 2 + y", "x = 2") && RevertGuard.holds("(x = 2)", "x = 2"))
+        #expect(!RevertGuard.holds("x = 25", "x = 2") && !RevertGuard.holds("ax = 2", "x = 2") && !RevertGuard.holds("v1.2.1", "v1.2"))
+    }
+
     @Test func deletingALineMainAddedRevertsIt() throws {
         let history = try History(["f.txt": Self.ten])
         let start = try history.head

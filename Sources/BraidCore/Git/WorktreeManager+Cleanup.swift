@@ -69,7 +69,13 @@ extension WorktreeManager {
               pointer.hasPrefix("gitdir: ") else { return try remove(worktree, deleteBranch: false) }
         let admin = URL(fileURLWithPath: pointer.dropFirst("gitdir: ".count).trimmingCharacters(in: .whitespacesAndNewlines))
             .resolvingSymlinksInPath()
-        guard admin.path.hasPrefix(common + "/worktrees/") else { return try remove(worktree, deleteBranch: false) }
+        // And it must name this folder back (`gitdir` in git's record), or it is someone else's.
+        let back = (try? String(contentsOf: admin.appendingPathComponent("gitdir"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard admin.path.hasPrefix(common + "/worktrees/"),
+              back.map({ URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+                == folder.appendingPathComponent(".git").resolvingSymlinksInPath().path
+        else { return try remove(worktree, deleteBranch: false) }
         let bin = trash.appendingPathComponent("\(folder.lastPathComponent)-\(UInt32.random(in: 0...UInt32.max))")
         do {
             try FileManager.default.createDirectory(at: trash, withIntermediateDirectories: true)

@@ -24,8 +24,14 @@ extension WorktreeManager {
 
     /// Where the task's branch and the base branch last met: what its diff is measured against,
     /// so that a branch that merged the base branch shows only its own work.
+    /// With a remote, tasks start from the fetched base branch, which may be ahead of the local
+    /// one: the newest merge base with either counts.
     public func mergeBase(_ worktree: TaskWorktree) throws(GitError) -> String {
-        let result = try git.at(worktree.path).run(["merge-base", "refs/heads/\(baseBranch)", "HEAD"],
+        var bases = ["refs/heads/\(baseBranch)"]
+        if let remote = worktree.base.remote, let _ = try git.commit(of: "refs/remotes/\(remote)/\(baseBranch)", context: "reading the remote base") {
+            bases.append("refs/remotes/\(remote)/\(baseBranch)")
+        }
+        let result = try git.at(worktree.path).run(["merge-base", "HEAD"] + bases,
                                                    context: "finding #\(worktree.taskID)'s merge base", accepting: [0, 1])
         let commit = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         return result.status == 0 && Self.isObjectID(commit) ? commit : worktree.startCommit

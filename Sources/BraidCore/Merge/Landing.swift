@@ -32,9 +32,13 @@ struct Landing: Sendable {
         let context = "landing on \(baseBranch)"
         let move = MergePlumbing.RefChange.update(ref: baseRef, new: commit, old: old)
         guard let checkout = try checkoutHoldingBase() else {
-            if try plumbing.updateRefs([move] + along, context: context) { return .landed(refsDone: true) }
-            // The base moved, or one of the other refs did: without them, it is the base's answer.
-            guard !along.isEmpty, try git.commit(of: baseRef, context: context) == old else { return .moved }
+            guard !along.isEmpty else {
+                return try plumbing.updateRefs([move], context: context) ? .landed(refsDone: false) : .moved
+            }
+            // Whatever kept the other refs from changing (one moved, a lock left behind), the base
+            // still lands by itself while it is where the landing was built.
+            if (try? plumbing.updateRefs([move] + along, context: context)) == true { return .landed(refsDone: true) }
+            guard try git.commit(of: baseRef, context: context) == old else { return .moved }
             return try plumbing.updateRefs([move], context: context) ? .landed(refsDone: false) : .moved
         }
         guard try git.commit(of: baseRef, context: context) == old else { return .moved }
@@ -56,7 +60,7 @@ struct Landing: Sendable {
             throw .commandFailed(context: context, arguments: ["merge", "--ff-only", commit], status: 0,
                                  stderr: "\(checkout.path) no longer has \(baseBranch) checked out; the fast-forward went to its current branch")
         }
-        return .landed(refsDone: try plumbing.updateRefs(along, context: "unpinning landed tips"))
+        return .landed(refsDone: (try? plumbing.updateRefs(along, context: "unpinning landed tips")) ?? false)
     }
 
     /// The folder of the worktree that has the base branch checked out, if any. Read from git's

@@ -170,10 +170,29 @@ enum RevertGuard {
             let replacement = hunk.added.map { $0.trimmingCharacters(in: .whitespaces) }
             for (offset, number) in lines.enumerated() where landed.contains(number, in: path) {
                 let text = offset < hunk.removed.count ? hunk.removed[offset].trimmingCharacters(in: .whitespaces) : ""
-                guard !text.isEmpty, !replacement.contains(where: { $0.contains(text) }) else { continue }
+                guard !text.isEmpty, !replacement.contains(where: { Self.holds($0, text) }) else { continue }
                 reverted[path, default: []].append(number...number)
             }
         }
         return LineRanges(files: reverted)
+    }
+
+    /// Whether `line` contains `text` as a whole: not as part of a longer word or number
+    /// (`retries = 30` does not hold `retries = 3`; `x = 2 + y` holds `x = 2`).
+    static func holds(_ line: String, _ text: String) -> Bool {
+        func isWordCharacter(_ c: Character?) -> Bool {
+            guard let c else { return false }
+            return c.isLetter || c.isNumber || c == "_" || c == "."
+        }
+        var searchStart = line.startIndex
+        while let found = line.range(of: text, range: searchStart..<line.endIndex) {
+            let before = found.lowerBound > line.startIndex ? line[line.index(before: found.lowerBound)] : nil
+            let after = found.upperBound < line.endIndex ? line[found.upperBound] : nil
+            let startsWord = text.first.map(isWordCharacter) ?? false
+            let endsWord = text.last.map(isWordCharacter) ?? false
+            if !(startsWord && isWordCharacter(before)) && !(endsWord && isWordCharacter(after)) { return true }
+            searchStart = line.index(after: found.lowerBound)
+        }
+        return false
     }
 }

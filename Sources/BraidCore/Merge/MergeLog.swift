@@ -143,7 +143,7 @@ public final class MergeLog: Sendable {
     public let lockURL: URL
     /// The state as of `offset` bytes of the file `inode`: each read parses only what was appended
     /// since (by any process); a compaction (a new file) is read whole.
-    private let cache = Mutex<(state: MergeQueueState, offset: Int, inode: UInt64)?>(nil)
+    private let cache = Mutex<(state: MergeQueueState, offset: Int, inode: UInt64, head: [UInt8])?>(nil)
 
     public init(url: URL, lockURL: URL) {
         self.url = url
@@ -228,13 +228,15 @@ public final class MergeLog: Sendable {
         }
         let inode = UInt64(info.st_ino)
         let size = Int(info.st_size)
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { return MergeQueueState() }
+        defer { try? handle.close() }
+        // The file's first bytes tell a compacted file that reused the inode from the one cached.
+        let head = [UInt8](handle.readData(ofLength: 128))
         var (state, offset) = cache.withLock { cached -> (MergeQueueState, Int) in
-            guard let cached, cached.inode == inode, cached.offset <= size else { return (MergeQueueState(), 0) }
+            guard let cached, cached.inode == inode, cached.offset <= size, cached.head == head else { return (MergeQueueState(), 0) }
             return (cached.state, cached.offset)
         }
         guard offset < size else { return state }
-        guard let handle = FileHandle(forReadingAtPath: url.path) else { return state }
-        defer { try? handle.close() }
         try handle.seek(toOffset: UInt64(offset))
         let data = handle.readDataToEndOfFile()
         do {
@@ -246,7 +248,7 @@ public final class MergeLog: Sendable {
         }
         let result = state
         let readOffset = offset
-        cache.withLock { $0 = (result, readOffset, inode) }
+        cache.withLock { $0 = (result, readOffset, inode, head) }
         return result
     }
 

@@ -20,6 +20,7 @@ extension MergeQueue {
             switch try catchUp(from: base, to: tracking, report: report) {
             case .caughtUp: base = tracking
             case .diverged, .behindNothing: break
+            case .moved: return nil
             case .waiting(let why): return why
             }
         }
@@ -216,7 +217,7 @@ extension MergeQueue {
         return try git.commit(of: "refs/remotes/\(remote)/\(config.baseBranch)", context: "reading the remote base branch")
     }
 
-    enum CatchUp { case caughtUp, diverged, behindNothing, waiting(String) }
+    enum CatchUp { case caughtUp, diverged, behindNothing, moved, waiting(String) }
 
     /// Tasks start from the fetched remote base branch; before landing on the local one, bring it
     /// up to that by a fast-forward (the same way a landing moves it), so that a squash never
@@ -229,7 +230,8 @@ extension MergeQueue {
             report("brought \(config.baseBranch) up to its remote branch (\(tracking.prefix(10))) before landing")
             return .caughtUp
         case .moved:
-            return .behindNothing
+            // Moved meanwhile: the next pass looks again.
+            return .moved
         case .blockedByLocalChanges(let checkout, let paths):
             return .waiting("\(config.baseBranch) is behind its remote branch and cannot be fast-forwarded: the checkout at \(checkout) has local changes to \(paths.joined(separator: ", ")). Commit or stash them, then run `braid merge`.")
         }

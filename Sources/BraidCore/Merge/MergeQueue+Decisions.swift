@@ -15,12 +15,9 @@ extension MergeQueue {
 
     /// Records a decision (fsynced), then carries out its effects on the board, refs and worktree,
     /// then records that they are done: a crash in between is finished by the next recovery.
-    ///
-    /// Not fsynced by itself: a landing's intent is (before the base branch moves), and a decision
-    /// lost with the page cache is made again, with the same number, by the next pass.
     func decide(_ kind: MergeDecision.Kind, _ candidate: MergeCandidate, reason: MergeDecision.Reason? = nil,
                 commit: String? = nil, detail: String, refsDone: Bool = false, run: inout Run, report: Report) throws {
-        let decision: MergeDecision = try log.update(durable: false) { state in
+        let decision: MergeDecision = try log.update(durable: true) { state in
             let decision = MergeDecision(seq: state.lastSeq + 1, task: candidate.task, tip: candidate.tip, kind: kind, reason: reason,
                                          commit: commit, detail: detail, agent: candidate.agent)
             return ([MergeEvent(kind: .decided, candidate: candidate, decision: decision)], decision)
@@ -53,16 +50,21 @@ extension MergeQueue {
                 try board.setField(id: candidate.task, key: .blocked, value: nil)
                 if let commit = decision.commit { try board.setField(id: candidate.task, key: .landed, value: String(commit.prefix(12))) }
             }
-            if refsDone {
-                if config.mergeQueue.removeWorktree { discardWorktree(of: candidate, report: report) }
+            if refsDone && config.mergeQueue.removeWorktree && config.mergeQueue.deleteBranch {
+                // The landing deleted the branch, at the landed tip: nothing newer was on it.
+                discardWorktree(of: candidate, report: report)
             } else {
+                // The worktree goes only if its branch has nothing newer than the landed tip.
                 let branchGone = config.mergeQueue.removeWorktree && removeWorktree(of: candidate, tip: tip, report: report)
-                // The pin, and the branch once its worktree is gone, in one transaction; each only
-                // at the landed tip, so that nothing committed after it is deleted.
-                let branch: [MergePlumbing.RefChange] = branchGone && config.mergeQueue.deleteBranch && !candidate.branch.isEmpty
-                    ? [.delete(ref: "refs/heads/\(candidate.branch)", old: tip)] : []
-                if !(try plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)] + branch, context: "unpinning #\(candidate.task)")) {
-                    _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)")
+                // The pin (unless the landing removed it), and the branch once its worktree is
+                // gone, in one transaction; each only at the landed tip.
+                var changes: [MergePlumbing.RefChange] = refsDone ? [] : [.delete(ref: candidate.pinRef, old: tip)]
+                if branchGone && config.mergeQueue.deleteBranch && !candidate.branch.isEmpty {
+                    changes.append(.delete(ref: "refs/heads/\(candidate.branch)", old: tip))
+                }
+                if !changes.isEmpty, (try? plumbing.updateRefs(changes, context: "unpinning #\(candidate.task)")) != true {
+                    report("#\(candidate.task) landed, but its pin or branch could not be removed; `braid worktree prune` and the next pass retry")
+                    if !refsDone { _ = try? plumbing.updateRefs([.delete(ref: candidate.pinRef, old: tip)], context: "unpinning #\(candidate.task)") }
                 }
             }
         } else {
@@ -184,7 +186,8 @@ extension MergeQueue {
         guard let common = try? manager.commonDirectory(context: "finding git's directory") else { return }
         let candidates = [common.appendingPathComponent("refs/heads/\(config.baseBranch).lock"),
                           common.appendingPathComponent("packed-refs.lock")]
-            + Self.files(under: common.appendingPathComponent("refs/braid")).filter { $0.pathExtension == "lock" }
+            + (Self.files(under: common.appendingPathComponent("refs/braid"))
+               + Self.files(under: common.appendingPathComponent("refs/heads/braid"))).filter { $0.pathExtension == "lock" }
         for file in candidates {
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
                   let modified = attributes[.modificationDate] as? Date, Date().timeIntervalSince(modified) > 10 else { continue }

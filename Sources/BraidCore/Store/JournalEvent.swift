@@ -19,7 +19,8 @@ public enum JournalEvent: Sendable, Equatable {
     case taskOutcome(task: Int, outcome: TaskOutcome, detail: String?, agent: String?, at: Date)
     /// The merge queue's decision `seq` about a task, applied once: landed (done), or refused
     /// (sent back to its agent, which counts as a failed try).
-    /// `reason` is the refusal's (`conflict`, `gateFailed`, `staleBase`, `unmergeable`).
+    /// `reason` is the refusal's (`conflict`, `gateFailed`, `staleBase`, `unmergeable`), or
+    /// `alreadyLanded` for a task closed because its work was already on the base branch.
     case mergeDecision(task: Int, seq: Int, landed: Bool, reason: String?, commit: String?, detail: String, agent: String, at: Date)
     /// Written only by compaction: everything known about one task and its sessions, in place of
     /// the events that built it.

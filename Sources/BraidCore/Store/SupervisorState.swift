@@ -136,7 +136,8 @@ public struct SupervisorState: Sendable, Equatable {
             if landed {
                 record.tallies[agent, default: .init()].completed += 1
                 record.doneAt = at
-                record.landedCommit = commit
+                // Work found already landed is someone else's commit: its lines are not this task's.
+                record.landedCommit = reason == "alreadyLanded" ? nil : commit
             } else {
                 record.tallies[agent, default: .init()].retries += 1
                 switch reason {

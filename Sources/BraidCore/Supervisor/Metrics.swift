@@ -104,11 +104,20 @@ extension Metrics.Row {
 
 /// Lines added and removed by commits, each against its first parent, in one git process.
 public enum LineCount {
+    /// A commit that is no longer in the repository (history rewritten, collected) counts nothing.
     public static func of(_ commits: [String], git: Git) throws(GitError) -> [String: (added: Int, removed: Int)] {
         let ids = commits.filter(WorktreeManager.isObjectID)
         guard !ids.isEmpty else { return [:] }
-        let output = try git.output(["show", "--no-color", "--no-renames", "--first-parent", "--shortstat", "--format=%x01%H"] + ids,
-                                    context: "counting changed lines")
+        let arguments = ["show", "--no-color", "--no-renames", "--first-parent", "--shortstat", "--format=%x01%H"]
+        let output: String
+        do {
+            output = try git.output(arguments + ids, context: "counting changed lines")
+        } catch {
+            guard case .commandFailed = error, ids.count > 1 else { return [:] }
+            var each: [String: (added: Int, removed: Int)] = [:]
+            for id in ids { each.merge((try? of([id], git: git)) ?? [:]) { first, _ in first } }
+            return each
+        }
         var result: [String: (added: Int, removed: Int)] = [:]
         var current: String?
         for line in output.split(separator: "\n") {

@@ -121,7 +121,8 @@ public actor Supervisor {
         let decisions = try mergeQueue.state().decisions
         for decision in decisions where decision.seq > (journal.state.task(decision.task)?.mergeSeq ?? 0) {
             let id = decision.task
-            try journal.append(.mergeDecision(task: id, seq: decision.seq, landed: decision.isDone, reason: decision.reason?.rawValue, commit: decision.commit,
+            try journal.append(.mergeDecision(task: id, seq: decision.seq, landed: decision.isDone,
+                                              reason: decision.kind == .alreadyLanded ? "alreadyLanded" : decision.reason?.rawValue, commit: decision.commit,
                                               detail: decision.detail, agent: decision.agent, at: decision.at))
             guard !decision.isDone else { continue }
             let tries = journal.state.task(id)?.attempts ?? 0

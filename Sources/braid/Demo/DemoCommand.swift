@@ -18,9 +18,12 @@ enum DemoCommand {
         let root: URL
         if let dir = arguments.value("--dir") {
             root = URL(fileURLWithPath: dir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
-            if FileManager.default.fileExists(atPath: root.path),
-               !((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).isEmpty {
-                return Usage.fail("demo: \(root.path) is not empty; give a new folder", code: 1)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { return Usage.fail("demo: \(root.path) is a file; give a new folder", code: 1) }
+                guard ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).isEmpty else {
+                    return Usage.fail("demo: \(root.path) is not empty; give a new folder", code: 1)
+                }
             }
         } else {
             let stamp = Int(Date().timeIntervalSince1970)
