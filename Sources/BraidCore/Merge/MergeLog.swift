@@ -184,7 +184,14 @@ public final class MergeLog: Sendable {
     /// Rewrites the log (atomically) to what the queue needs once the file has grown past
     /// `maxBytes`: the waiting candidates, the last `keepDecisions` decisions (so that a supervisor
     /// that was not running can still apply them), and recent gate verdicts.
-    func compactIfNeeded(maxBytes: Int = 1 << 20, keepDecisions: Int = 500, keepGates: Int = 256) throws {
+    ///
+    /// Small, because every Braid process reads the log whole once: a new `braid merge` should not
+    /// parse the history of every landing before its own. A supervisor that did not run while more
+    /// than `keepDecisions` decisions were made misses the older ones (a refusal among them does
+    /// not count as a try).
+    func compactIfNeeded(maxBytes: Int = 16 << 10, keepDecisions: Int = 30, keepGates: Int = 32) throws {
+        var info = stat()
+        guard stat(url.path, &info) == 0, Int(info.st_size) > maxBytes else { return }
         try FileLock.withExclusiveLock(at: lockURL) {
             guard let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int, size > maxBytes else { return }
             var pending: [MergeEvent] = []
@@ -195,10 +202,11 @@ public final class MergeLog: Sendable {
                 state.apply(event)
                 switch event.kind {
                 case .decided:
-                    // Gate output is the bulk of a decision: a kilobyte of it is kept.
+                    // Gate output is the bulk of a decision: half a kilobyte of it is kept, and the
+                    // candidate only for decisions whose effects are not known to be done.
                     var kept = event
-                    if let detail = kept.decision?.detail, detail.utf8.count > 1024 {
-                        kept.decision?.detail = String(decoding: Array(detail.utf8.prefix(1024)), as: UTF8.self) + "…"
+                    if let detail = kept.decision?.detail, detail.utf8.count > 512 {
+                        kept.decision?.detail = String(decoding: Array(detail.utf8.prefix(512)), as: UTF8.self) + "…"
                     }
                     decided.append(kept)
                 case .gate where event.passed == true: gates.append(event)
@@ -206,6 +214,8 @@ public final class MergeLog: Sendable {
                 }
             }
             guard state.openLanding == nil else { return }
+            // The candidate is kept only with decisions whose effects are not known to be done.
+            for index in decided.indices where (decided[index].decision?.seq ?? 0) <= state.appliedSeq { decided[index].candidate = nil }
             for candidate in state.pending { pending.append(MergeEvent(kind: .enqueued, candidate: candidate, at: candidate.enqueuedAt)) }
             let kept: [MergeEvent] = Array(decided.suffix(keepDecisions)) + Array(gates.suffix(keepGates)) + pending
                 + [MergeEvent(kind: .applied, seq: state.appliedSeq), MergeEvent(kind: .step, step: "idle")]
