@@ -163,9 +163,10 @@ import Testing
         let second = try #require(try f.parents(fourth).first)
         let first = try #require(try f.parents(second).first)
         #expect(try f.parents(first) == [start])
-        #expect(run.decided == [Decided(1, 1, .landed, commit: first), Decided(2, 2, .landed, commit: second),
-                                Decided(3, 3, .refused, .gateFailed), Decided(4, 4, .landed, commit: fourth)])
-        #expect(run.detail(2).contains("c.txt breaks the build"))
+        // The culprit is sent back first, whatever then becomes of the prefix before it.
+        #expect(run.decided == [Decided(1, 3, .refused, .gateFailed), Decided(2, 1, .landed, commit: first),
+                                Decided(3, 2, .landed, commit: second), Decided(4, 4, .landed, commit: fourth)])
+        #expect(run.detail(0).contains("c.txt breaks the build"))
         #expect(try f.subjects() == ["Add d", "Add b", "Add a", "initial"])
         // main moved twice: straight to #2's commit (both of the first two at once), then to #4's.
         #expect(try f.mainReflog() == [fourth, second] + reflogBefore)

@@ -61,10 +61,7 @@ public struct WorktreeManager: Sendable {
     /// the local branch is used and the result says so (`fetched: false`, `warning`).
     public func resolveBase() throws(GitError) -> BaseRef {
         let context = "resolving base branch \(baseBranch)"
-        let remotes = git.configMayNameRemotes()
-            ? try git.remotes(context: context).filter { !$0.hasPrefix("-") }
-            : []
-        guard let remote = remotes.contains("origin") ? "origin" : remotes.first else {
+        guard let remote = try baseRemote(context: context) else {
             return try localBase(context: context, remote: nil, warning: nil)
         }
         let tracking = "refs/remotes/\(remote)/\(baseBranch)"
@@ -90,6 +87,13 @@ public struct WorktreeManager: Sendable {
         }
         return BaseRef(name: "\(remote)/\(baseBranch)", ref: tracking, commit: commit, remote: remote,
                        fetched: true, warning: nil)
+    }
+
+    /// The remote tasks start from: `origin` if there is one, else the first; nil without remotes.
+    func baseRemote(context: String) throws(GitError) -> String? {
+        guard git.configMayNameRemotes() else { return nil }
+        let remotes = try git.remotes(context: context).filter { !$0.hasPrefix("-") }
+        return remotes.contains("origin") ? "origin" : remotes.first
     }
 
     /// The local base branch; failing that, after a failed fetch, the last known remote one.

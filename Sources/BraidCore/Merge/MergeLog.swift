@@ -150,6 +150,12 @@ public final class MergeLog: Sendable {
         self.lockURL = lockURL
     }
 
+    public struct WriteError: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "\(path): the merge queue's log cannot be written (\(reason))" }
+    }
+
     public struct CorruptLog: Error, CustomStringConvertible {
         public let path: String
         public let line: Int
@@ -161,13 +167,9 @@ public final class MergeLog: Sendable {
         try FileLock.withExclusiveLock(at: lockURL) { try readUnlocked() }
     }
 
-    /// Appends `events` and returns the state they lead to.
-    @discardableResult
-    func append(_ events: [MergeEvent], durable: Bool) throws -> MergeQueueState {
-        try FileLock.withExclusiveLock(at: lockURL) {
-            try appendUnlocked(events, durable: durable)
-            return try readUnlocked()
-        }
+    /// Appends `events`.
+    func append(_ events: [MergeEvent], durable: Bool) throws {
+        try FileLock.withExclusiveLock(at: lockURL) { try appendUnlocked(events, durable: durable) }
     }
 
     /// Reads, decides and appends in one hold of the lock, so that decisions get unique numbers
@@ -297,7 +299,7 @@ public final class MergeLog: Sendable {
         }
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CorruptLog(path: url.path, line: 0, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw WriteError(path: url.path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         // Cut a torn last line (no newline) left by a crash mid-write.
         var size = lseek(fd, 0, SEEK_END)
@@ -308,19 +310,17 @@ public final class MergeLog: Sendable {
                 var byte: UInt8 = 0
                 while end > 0, pread(fd, &byte, 1, end - 1) == 1, byte != 0x0A { end -= 1 }
                 _ = ftruncate(fd, end)
-                size = end
+                size = lseek(fd, end, SEEK_SET)
             }
         }
-        var offset = 0
-        let ok = bytes.withUnsafeBytes { raw -> Bool in
-            guard let base = raw.baseAddress else { return true }
-            while offset < raw.count {
-                let n = pwrite(fd, base + offset, raw.count - offset, size + off_t(offset))
-                if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { return false }
-            }
-            return true
+        guard FileDescriptorIO.writeAll(fd, bytes) else {
+            let reason = String(cString: strerror(errno))
+            // No partial line is left behind for the next reader.
+            _ = ftruncate(fd, size)
+            throw WriteError(path: url.path, reason: "appending: \(reason)")
         }
-        guard ok else { throw CorruptLog(path: url.path, line: 0, reason: "write failed: \(String(cString: strerror(errno)))") }
-        if durable { _ = fsync(fd) }
+        if durable && fsync(fd) != 0 {
+            throw WriteError(path: url.path, reason: "flushing to the disk: \(String(cString: strerror(errno)))")
+        }
     }
 }

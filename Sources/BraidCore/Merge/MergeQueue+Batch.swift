@@ -13,7 +13,7 @@ extension MergeQueue {
     func work(_ batch: [MergeCandidate], run: inout Run, report: Report) throws -> String? {
         let git = manager.git
         guard var base = try git.commit(of: landing.baseRef, context: "reading \(config.baseBranch)") else {
-            throw EnqueueError(message: "the base branch \(config.baseBranch) does not exist")
+            throw MergeQueueError(message: "the base branch \(config.baseBranch) does not exist")
         }
         let tracking = try remoteTrackingBase()
         if let tracking, tracking != base {
@@ -36,7 +36,7 @@ extension MergeQueue {
             // local and remote base branches diverged): landing it would carry commits that are
             // not the task's. That is for a person to sort out, not the agent.
             if tracking != nil, !(try plumbing.isAncestor(candidate.startCommit, of: base)) {
-                throw EnqueueError(message: "#\(candidate.task) started from \(candidate.startCommit.prefix(10)), which is not on \(config.baseBranch): \(config.baseBranch) and its remote branch have diverged. Reconcile them (git pull), then run `braid merge`.")
+                throw MergeQueueError(message: "#\(candidate.task) started from \(candidate.startCommit.prefix(10)), which is not on \(config.baseBranch): \(config.baseBranch) and its remote branch have diverged. Reconcile them (git pull), then run `braid merge`.")
             }
             let merged: MergePlumbing.MergeTree
             do {
@@ -104,6 +104,13 @@ extension MergeQueue {
 
         let (landCount, culprit, output) = try gateAndBisect(prefixes, run: &run, report: report)
         try log.append([MergeEvent(kind: .step, tasks: tasks, step: "gated", commit: previous)], durable: false)
+        // The culprit goes back whatever becomes of the prefix before it.
+        if let culprit {
+            let prefix = prefixes[culprit]
+            try decide(.refused, prefix.candidate, reason: .gateFailed,
+                       detail: "The gate failed on your branch merged with the current \(config.baseBranch) (it passed on your branch alone). Make it pass together with the work now on \(config.baseBranch).\n\n\(output[prefix.tree] ?? "the gate failed")",
+                       run: &run, report: report)
+        }
 
         if landCount > 0 {
             let landed = Array(prefixes.prefix(landCount))
@@ -139,12 +146,6 @@ extension MergeQueue {
                 report(waiting)
                 return waiting
             }
-        }
-        if let culprit {
-            let prefix = prefixes[culprit]
-            try decide(.refused, prefix.candidate, reason: .gateFailed,
-                       detail: "The gate failed on your branch merged with the current \(config.baseBranch) (it passed on your branch alone). Make it pass together with the work now on \(config.baseBranch).\n\n\(output[prefix.tree] ?? "the gate failed")",
-                       run: &run, report: report)
         }
         return nil
     }
@@ -210,11 +211,8 @@ extension MergeQueue {
     /// `refs/remotes/<remote>/<base>` as last fetched (task worktrees start from it), read from
     /// git's files; nil without one.
     func remoteTrackingBase() throws -> String? {
-        let git = manager.git
-        guard git.configMayNameRemotes() else { return nil }
-        let remotes = try git.remotes(context: "listing remotes").filter { !$0.hasPrefix("-") }
-        guard let remote = remotes.contains("origin") ? "origin" : remotes.first else { return nil }
-        return try git.commit(of: "refs/remotes/\(remote)/\(config.baseBranch)", context: "reading the remote base branch")
+        guard let remote = try manager.baseRemote(context: "finding the remote base branch") else { return nil }
+        return try manager.git.commit(of: "refs/remotes/\(remote)/\(config.baseBranch)", context: "reading the remote base branch")
     }
 
     enum CatchUp { case caughtUp, diverged, behindNothing, moved, waiting(String) }

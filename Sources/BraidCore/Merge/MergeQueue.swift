@@ -56,7 +56,9 @@ public struct MergeQueue: Sendable {
     /// Held by the one process working the queue.
     public var workLock: URL { workspace.braidDirectory.appendingPathComponent("merge.lock") }
 
-    public struct EnqueueError: Error, CustomStringConvertible {
+    /// What stops queuing a task, or the queue itself: a person must act (no branch, a base branch
+    /// missing or diverged from its remote).
+    public struct MergeQueueError: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
     }
@@ -67,14 +69,14 @@ public struct MergeQueue: Sendable {
     @discardableResult
     public func enqueue(task id: Int, title: String, text: String, agent: String, session: String?) throws -> MergeCandidate {
         guard let worktree = try workspace.worktreeRegistry.worktree(forTask: id) else {
-            throw EnqueueError(message: "#\(id) has no worktree or branch to merge")
+            throw MergeQueueError(message: "#\(id) has no worktree or branch to merge")
         }
         let context = "queuing #\(id)"
         guard let tip = try manager.git.commit(of: "refs/heads/\(worktree.branch)", context: context) else {
-            throw EnqueueError(message: "#\(id)'s branch \(worktree.branch) is gone")
+            throw MergeQueueError(message: "#\(id)'s branch \(worktree.branch) is gone")
         }
         guard tip != worktree.startCommit else {
-            throw EnqueueError(message: "#\(id)'s branch \(worktree.branch) has no commit of its own to merge")
+            throw MergeQueueError(message: "#\(id)'s branch \(worktree.branch) has no commit of its own to merge")
         }
         let candidate = MergeCandidate(task: id, title: title, text: text, tip: tip, branch: worktree.branch,
                                        startCommit: worktree.startCommit, worktree: worktree.path.path, agent: agent, session: session)
@@ -91,7 +93,8 @@ public struct MergeQueue: Sendable {
             return ([MergeEvent(kind: .removed, task: id, detail: reason)], candidate)
         }
         guard let removed else { return false }
-        _ = try? plumbing.updateRefs([.delete(ref: removed.pinRef)], context: "unpinning #\(id)")
+        // Only at the tip it was queued with: a queuing of it meanwhile keeps its own pin.
+        _ = try? plumbing.updateRefs([.delete(ref: removed.pinRef, old: removed.tip)], context: "unpinning #\(id)")
         return true
     }
 
@@ -134,8 +137,10 @@ public struct MergeQueue: Sendable {
 /// Test-only fault injection: with `BRAID_MERGE_CRASH_AT` set to a step's name, the process kills
 /// itself there, as a power cut or `kill -9` would, so that tests can prove recovery from each step.
 enum MergeFault {
-    static func crash(at point: String) {
-        guard let wanted = ProcessInfo.processInfo.environment["BRAID_MERGE_CRASH_AT"], wanted == point else { return }
+    private static let point = ProcessInfo.processInfo.environment["BRAID_MERGE_CRASH_AT"]
+
+    static func crash(at step: String) {
+        guard point == step else { return }
         kill(getpid(), SIGKILL)
     }
 }
