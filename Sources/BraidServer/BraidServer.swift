@@ -28,16 +28,16 @@ public final class BraidServer: Sendable {
     /// Requests this server answers (beyond what the client sends it, see `Protocol/`).
     public static let servedRequests = [
         InitializeRequest.method, ShutdownRequest.method, VersionRequest.method, PingRequest.method,
-    ]
+    ] + ServiceMethods.names
     /// Notifications this server acts on.
     public static let servedNotifications = [
         InitializedNotification.method, ExitNotification.method, SetTraceNotification.method, "$/cancelRequest",
     ]
     /// Notifications this server sends.
     public static let sentNotifications = [LogMessageNotification.method, LogTraceNotification.method,
-                                           MergeLandedNotification.method, MergeRefusedNotification.method]
+                                           MergeLandedNotification.method, MergeRefusedNotification.method] + EventForwarder.notifications
     /// Requests this server sends to the client.
-    public static let sentRequests = [ClientPingRequest.method]
+    public static let sentRequests = [ClientPingRequest.method, EventForwarder.escalationRequest]
 
     public let lifecycle = Lifecycle()
     private let hooks: Hooks
@@ -46,17 +46,27 @@ public final class BraidServer: Sendable {
     private let initializedReceived = Atomic<Bool>(false)
     /// The `processId` of an `initialize` whose answer is not written yet (watched once it is).
     private let pendingClientProcess = Mutex<Int32?>(nil)
-    /// The repository this session works on: the one at `initialize`'s `rootUri` or `rootPath`,
-    /// else the one around the server's folder; nil outside a Braid repository.
-    private let workspace = Mutex<Workspace?>(nil)
     /// Where a repository is looked for when `initialize` names none.
-    private let defaultFolder: URL
-    /// The poller of the merge queue's log, while the session lasts.
-    private let mergeWatch = Mutex<Task<Void, Never>?>(nil)
+    let defaultFolder: URL
+    /// The repository's service: the daemon's, shared by every client, or (standalone) one this
+    /// server opened at `initialize`; nil outside a Braid repository until `workspace/init`.
+    let service: Mutex<Service?>
+    /// Whether this server opened the service itself (and closes it at exit).
+    let ownsService: Bool
+    /// The repository found at `initialize` without a config yet (what `workspace/init` sets up).
+    let uninitialized = Mutex<Workspace?>(nil)
+    /// Tells this client of the service's events, from `initialized` to `shutdown`.
+    let forwarder = Mutex<EventForwarder?>(nil)
+    /// Whether the client can answer `window/showMessageRequest` (escalations are asked of it).
+    let answersRequests = Atomic<Bool>(false)
 
-    public init(hooks: Hooks, folder: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)) {
+    /// - Parameter service: the daemon's service, shared with every other client; nil for a
+    ///   standalone server, which opens its own at `initialize`.
+    public init(hooks: Hooks, folder: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath), service: Service? = nil) {
         self.hooks = hooks
         self.defaultFolder = folder
+        self.service = Mutex(service)
+        self.ownsService = service == nil
     }
 
     public var traceValue: TraceValue { trace.withLock { $0 } }
@@ -67,19 +77,23 @@ public final class BraidServer: Sendable {
         table.admission = { [lifecycle] method, isRequest in lifecycle.admit(method: method, isRequest: isRequest) }
         table.onAnswer = { [self] record, connection in answered(record, connection) }
 
-        table.on(InitializeRequest.self, ordering: .ordered) { [self] params, _ in initialize(params) }
+        table.on(InitializeRequest.self, ordering: .ordered) { [self] params, _ in try initialize(params) }
         table.on(InitializedNotification.self) { [self] _, connection in
             // Once per session, however often a client repeats it.
             guard !initializedReceived.exchange(true, ordering: .relaxed) else { return }
             connection.notify(LogMessageNotification.self, .init(type: .info,
                 message: "\(BraidVersion.name) \(BraidVersion.current) ready (pid \(getpid()))"))
-            watchMergeQueue(connection)
+            startForwarding(connection)
         }
         table.on(ShutdownRequest.self, ordering: .ordered) { [self] _, _ in
-            stopWatching()
+            await stopForwarding()
             return .null
         }
-        table.on(ExitNotification.self) { [self] _, _ in hooks.exit(lifecycle.exitCode) }
+        table.on(ExitNotification.self) { [self] _, _ in
+            await stopForwarding()
+            if ownsService, let service = service.withLock({ $0 }) { await service.close() }
+            hooks.exit(lifecycle.exitCode)
+        }
         table.on(SetTraceNotification.self) { [self] params, _ in trace.withLock { $0 = params.value } }
 
         table.on(VersionRequest.self) { _, _ in
@@ -91,7 +105,34 @@ public final class BraidServer: Sendable {
             let decoded = try ParamsCoding.decode(PingRequest.Params.self, from: params, positional: PingRequest.positionalParameters)
             return try await ping(decoded, context)
         }
+        ServiceMethods(server: self).register(in: &table)
         return table
+    }
+
+    /// The service a request works on, or -32012 outside a Braid repository.
+    func requireService() throws -> Service {
+        guard let service = service.withLock({ $0 }) else {
+            throw ResponseError(BraidErrorCode.noWorkspace, "not a Braid repository: `workspace/init` (or `braid init`) sets it up")
+        }
+        return service
+    }
+
+    /// Ends the forwarding of events (a client that closed, or `shutdown`), and the service too
+    /// when this server opened it.
+    public func disconnected() async {
+        await stopForwarding()
+    }
+
+    private func startForwarding(_ connection: Connection) {
+        guard let service = service.withLock({ $0 }) else { return }
+        let forwarder = EventForwarder(service: service, connection: connection, answersRequests: answersRequests.load(ordering: .relaxed))
+        self.forwarder.withLock { $0 = forwarder }
+        Task { await forwarder.start() }
+    }
+
+    private func stopForwarding() async {
+        guard let forwarder = forwarder.withLock({ current -> EventForwarder? in defer { current = nil }; return current }) else { return }
+        await forwarder.stop()
     }
 
     /// After each answer: undo a failed `initialize`, watch the client once `initialize` succeeded,
@@ -117,12 +158,20 @@ public final class BraidServer: Sendable {
             verbose: verbose))
     }
 
-    private func initialize(_ params: InitializeRequest.Params) -> InitializeRequest.Result {
+    private func initialize(_ params: InitializeRequest.Params) throws -> InitializeRequest.Result {
         if let trace = params.trace { self.trace.withLock { $0 = trace } }
-        let root = params.rootUri.flatMap { URL(string: $0) }.flatMap { $0.isFileURL ? $0 : nil }
-            ?? params.rootPath.map { URL(fileURLWithPath: $0) } ?? defaultFolder
-        let found = try? Workspace.locate(from: root)
-        workspace.withLock { $0 = found.flatMap { FileManager.default.fileExists(atPath: $0.configURL.path) ? $0 : nil } }
+        answersRequests.store(params.capabilities?["window"]?["showMessage"] != nil, ordering: .relaxed)
+        if ownsService && service.withLock({ $0 }) == nil {
+            let root = params.rootUri.flatMap { URL(string: $0) }.flatMap { $0.isFileURL ? $0 : nil }
+                ?? params.rootPath.map { URL(fileURLWithPath: $0) } ?? defaultFolder
+            if let found = try? Workspace.locate(from: root) {
+                if FileManager.default.fileExists(atPath: found.configURL.path) {
+                    try openService(found)
+                } else {
+                    uninitialized.withLock { $0 = found }
+                }
+            }
+        }
         if let pid = params.processId, pid > 0, pid <= Int(Int32.max) { pendingClientProcess.withLock { $0 = Int32(pid) } }
         return InitializeRequest.Result(
             capabilities: ServerCapabilities(
@@ -134,33 +183,15 @@ public final class BraidServer: Sendable {
             serverInfo: ServerInfo(name: BraidVersion.name, version: BraidVersion.current))
     }
 
-    /// Tells the client of each decision of the repository's merge queue from now on, whichever
-    /// Braid process makes it: the queue's log is read again a few times a second (each read parses
-    /// only what was appended).
-    private func watchMergeQueue(_ connection: Connection) {
-        guard let workspace = workspace.withLock({ $0 }) else { return }
-        let log = MergeQueue.log(in: workspace)
-        // Read now, so that every decision made after `initialized` is told.
-        let start = (try? log.read().lastSeq) ?? 0
-        let task = Task.detached {
-            var seen = start
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(200))
-                // The log's lock is only ever held for one append or read, never across git or a gate.
-                guard let state = try? log.read() else { continue }
-                // The log was reset (its folder removed): count afresh.
-                if state.lastSeq < seen { seen = 0 }
-                guard state.lastSeq > seen else { continue }
-                for decision in state.decisions where decision.seq > seen { decision.notify(connection) }
-                seen = state.lastSeq
-            }
+    /// Opens the repository's service in this process (standalone), and starts it.
+    func openService(_ workspace: Workspace) throws {
+        do {
+            let opened = try Service(workspace: workspace, config: try workspace.loadConfig())
+            service.withLock { $0 = opened }
+            Task { await opened.start() }
+        } catch {
+            throw ResponseError(.requestFailed, "cannot open the Braid repository at \(workspace.root.path): \(error)")
         }
-        mergeWatch.withLock { $0?.cancel(); $0 = task }
-    }
-
-    /// Stops telling the client of merge decisions (at `shutdown`).
-    private func stopWatching() {
-        mergeWatch.withLock { $0?.cancel(); $0 = nil }
     }
 
     private func ping(_ params: PingRequest.Params, _ context: RequestContext) async throws -> JSONValue {

@@ -3,7 +3,7 @@ import JSON
 
 /// `braid add TITLE [--body TEXT] [--agent NAME] [--touches GLOBS] [--after #N] [--priority N] [--json]`
 enum AddCommand {
-    static func run(_ argv: [String]) -> Int32 {
+    static func run(_ argv: [String]) async -> Int32 {
         let arguments: Arguments
         do {
             arguments = try Arguments(argv, options: ["--body", "--agent", "--touches", "--after", "--priority"], flags: ["--json"])
@@ -13,30 +13,31 @@ enum AddCommand {
         guard arguments.positionals.count == 1, let title = arguments.positionals.first else {
             return Usage.fail("add: usage: braid add TITLE [--body TEXT] [--agent NAME] [--touches GLOBS] [--after #N] [--priority N]")
         }
-        var fields: [BoardField: String] = [:]
-        if let agent = arguments.value("--agent") { fields[.agent] = agent }
-        if let touches = arguments.value("--touches") { fields[.touches] = touches }
-        if let priority = arguments.value("--priority") { fields[.priority] = priority }
+        var params: [String: JSONValue] = ["title": .string(title)]
+        if let body = arguments.value("--body") { params["body"] = .string(body) }
+        if let agent = arguments.value("--agent") { params["agent"] = .string(agent) }
+        if let touches = arguments.value("--touches") {
+            params["touches"] = .array(touches.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+        }
+        if let priority = arguments.value("--priority") {
+            guard let value = Int(priority) else { return Usage.fail("add: --priority needs an integer") }
+            params["priority"] = .number(JSONNumber(value))
+        }
         if let after = arguments.value("--after") {
             let ids = after.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard !ids.isEmpty, ids.allSatisfy({ Arguments.taskID($0) != nil }) else {
                 return Usage.fail("add: --after needs task ids like #11 or #11,#12")
             }
-            fields[.after] = ids.compactMap(Arguments.taskID).map { "#\($0)" }.joined(separator: ", ")
+            params["after"] = .array(ids.compactMap(Arguments.taskID).map { .number(JSONNumber($0)) })
         }
-        do {
-            let context = try CommandContext.load()
-            let id = try context.boardStore.update { board in
-                try board.add(title: title, body: arguments.value("--body") ?? "", fields: fields, to: .todo)
-            }
+        return await ClientCommand.run("add") { client, _ in
+            let task = try await client.call("task/add", .object(params))
             if arguments.has("--json") {
-                printJSON(["id": .number(JSONNumber(id)), "title": .string(title), "section": "todo"])
+                printJSON(["id": task["id"] ?? .null, "title": task["title"] ?? .null, "section": task["section"] ?? .null])
             } else {
-                print("added #\(id) \(title)")
+                print("added #\(task.int("id")) \(task.string("title") ?? title)")
             }
             return 0
-        } catch {
-            return Usage.fail("add: \(error)", code: 1)
         }
     }
 }

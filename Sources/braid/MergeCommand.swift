@@ -42,7 +42,7 @@ enum MergeCommand {
                 return 0
             }
             let board = try context.boardStore.read()
-            let state = SupervisorState(folding: try Journal.read(at: TaskCommands.journalURL(context)).events)
+            let state = SupervisorState(folding: try Journal.read(at: context.workspace.stateDirectory.appendingPathComponent(Journal.fileName)).events)
             for id in ids {
                 guard let task = board.task(id: id) else { return Usage.fail("merge: no task #\(id) on \(context.config.board)", code: 1) }
                 guard task.section != .inProgress, task.section != .done else {

@@ -1,9 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BraidCore
 import Foundation
+import JSON
 
-/// `braid run`: supervise until nothing runnable is left, printing each state change.
-/// Exits 0 when the loop ended normally, whatever the tasks' outcomes. Agents run in their own
-/// process groups: interrupting `braid run` leaves them running, and the next run re-adopts them.
+/// `braid run`: asks the daemon to dispatch from the board and prints what happens until nothing
+/// runnable is left. Exits 0 when the run ended, whatever the tasks' outcomes. Interrupting it
+/// (Ctrl-C) only detaches: the daemon's agents keep running, and `braid status` shows them.
 enum RunCommand {
     static func run(_ argv: [String]) async -> Int32 {
         do {
@@ -12,21 +16,33 @@ enum RunCommand {
         } catch {
             return Usage.fail("run: \(error)")
         }
-        do {
-            let context = try CommandContext.load()
-            let journal = try Journal.open(in: context.workspace.stateDirectory)
-            defer { journal.close() }
-            if let torn = journal.recovery.tornTail {
-                FileDescriptorOutput.standardError.write("braid: warning: \(torn)\n")
-            }
+        DaemonSignals.on(SIGINT) {
+            FileDescriptorOutput.standardError.write("\nbraid: detached; the agents keep running (`braid status`, `braid run` to follow again)\n")
+            _exit(130)
+        }
+        return await ClientCommand.run("run") { client, _ in
             let out = FileDescriptorOutput(fd: 1)
-            let supervisor = try Supervisor(workspace: context.workspace, config: context.config, journal: journal) { line in
-                out.write(line + "\n")
+            let token = JSONValue.string("braid-run-\(getpid())")
+            _ = try await client.call("supervisor/run", ["workDoneToken": token])
+            // What came before this run's progress began (the daemon's greeting) is not this run's.
+            var following = false
+            for await (method, params) in client.notifications {
+                switch method {
+                case "$/progress" where params?["token"] == token && params?["value"]?.string("kind") == "begin":
+                    following = true
+                case _ where !following:
+                    break
+                case "window/logMessage":
+                    out.write((params?.string("message") ?? "") + "\n")
+                case "window/showMessage":
+                    out.write("braid: " + (params?.string("message") ?? "") + "\n")
+                case "$/progress" where params?["token"] == token && params?["value"]?.string("kind") == "end":
+                    return 0
+                default:
+                    break
+                }
             }
-            try await supervisor.run()
-            return 0
-        } catch {
-            return Usage.fail("run: \(error)", code: 1)
+            return Usage.fail("run: the daemon closed the connection before the run ended", code: 1)
         }
     }
 }

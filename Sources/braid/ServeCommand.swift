@@ -1,16 +1,22 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BraidCore
 import BraidServer
+import Foundation
 import JSONRPC
 
 /// `braid serve`: JSON-RPC on stdin/stdout for an editor or a script.
+///
+/// In a Braid repository it is a bridge to the repository's daemon (started if none runs), so
+/// agents outlive the editor and every editor shares one state. `--standalone`, or a folder that
+/// is not a Braid repository yet, serves in this process instead.
 enum ServeCommand {
     static func run(_ argv: [String]) async -> Int32 {
         let arguments: Arguments
         do {
             // `--stdio` is what editors pass by habit; stdio is the only transport here.
-            arguments = try Arguments(argv, options: ["--clientProcessId", "--max-message-size"], flags: ["--stdio"])
+            arguments = try Arguments(argv, options: ["--clientProcessId", "--max-message-size"], flags: ["--stdio", "--standalone"])
         } catch {
             return Usage.fail("serve: \(error)")
         }
@@ -28,6 +34,11 @@ enum ServeCommand {
 
         // A peer that went away must not kill us with SIGPIPE: a failed write ends the session instead.
         signal(SIGPIPE, SIG_IGN)
+        if !arguments.has("--standalone"),
+           let workspace = try? Workspace.locate(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
+           FileManager.default.fileExists(atPath: workspace.configURL.path) {
+            return DaemonBridge.run(DaemonPaths(workspace: workspace), clientProcessID: clientProcessID)
+        }
         // Keep the real stdout for the protocol and point fd 1 at stderr, so that a stray print
         // from anywhere in the process cannot corrupt the stream.
         // Close-on-exec: the children Braid starts (agents, gates) must not hold the protocol pipe.

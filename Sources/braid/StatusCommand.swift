@@ -2,9 +2,9 @@ import BraidCore
 import JSON
 
 /// `braid status [--json]`: every task with its section, owner, attempts, last gate result and the
-/// reason it is blocked.
+/// reason it is blocked, and what the daemon is doing.
 enum StatusCommand {
-    static func run(_ argv: [String]) -> Int32 {
+    static func run(_ argv: [String]) async -> Int32 {
         let arguments: Arguments
         do {
             arguments = try Arguments(argv, flags: ["--json"])
@@ -12,31 +12,31 @@ enum StatusCommand {
             return Usage.fail("status: \(error)")
         }
         guard arguments.positionals.isEmpty else { return Usage.fail("status: takes no arguments") }
-        do {
-            let context = try CommandContext.load()
-            let board = try context.boardStore.read()
-            context.warn(about: board)
-            // Read without the lock: a running `braid run` may hold the journal.
-            let journal = context.workspace.stateDirectory.appendingPathComponent(Journal.fileName)
-            let state = SupervisorState(folding: try Journal.read(at: journal).events)
-            let rows = board.tasks.map { task in TaskStatus(task, record: task.id.flatMap { state.task($0) }) }
+        return await ClientCommand.run("status") { client, context in
+            context.warn(about: try context.boardStore.read())
+            let tasks = try await client.call("task/list")["tasks"]?.arrayValue ?? []
+            let status = try await client.call("workspace/status")
             if arguments.has("--json") {
-                printJSON(["board": .string(context.config.board), "tasks": .array(rows.map(\.json))])
+                printJSON(["board": .string(context.config.board), "tasks": .array(tasks), "daemon": status])
             } else {
-                print(render(rows))
+                print(render(tasks))
+                let busy = status["busyTasks"]?.arrayValue?.compactMap(\.intValue) ?? []
+                print("\nsupervisor \(status.string("mode") ?? "?"); running: "
+                      + (busy.isEmpty ? "nothing" : busy.map { "#\($0)" }.joined(separator: ", "))
+                      + "; queued for merging: \(status.int("queued"))")
             }
             return 0
-        } catch {
-            return Usage.fail("status: \(error)", code: 1)
         }
     }
 
-    static func render(_ rows: [TaskStatus]) -> String {
-        guard !rows.isEmpty else { return "no tasks yet: add one with `braid add TITLE`" }
+    static func render(_ tasks: [JSONValue]) -> String {
+        guard !tasks.isEmpty else { return "no tasks yet: add one with `braid add TITLE`" }
         let header = ["ID", "SECTION", "TITLE", "OWNER", "SESSIONS", "FAILED", "GATE", "BLOCKED"]
-        let cells = rows.map { row in
-            [row.id.map { "#\($0)" } ?? "-", row.section.heading, row.title, row.owner ?? "-",
-             String(row.sessions), String(row.attempts), row.lastGate ?? "-", row.blockedReason ?? ""]
+        let cells = tasks.map { task -> [String] in
+            let section = task.string("section").flatMap(BoardSection.init(rawValue:))?.heading ?? "?"
+            return ["#\(task.int("id"))", section, task.string("title") ?? "", task.string("owner") ?? "-",
+                    String(task.int("sessions")), String(task.int("attempts")), task.string("lastGate") ?? "-",
+                    task.string("blockedReason") ?? ""]
         }
         return TextTable(header: header, rows: cells).rendered
     }

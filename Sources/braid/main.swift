@@ -15,31 +15,39 @@ case "call"?:
 case "init"?:
     exitCode = InitCommand.run(Array(arguments.dropFirst()))
 case "add"?:
-    exitCode = AddCommand.run(Array(arguments.dropFirst()))
+    exitCode = await AddCommand.run(Array(arguments.dropFirst()))
 case "status"?:
-    exitCode = StatusCommand.run(Array(arguments.dropFirst()))
+    exitCode = await StatusCommand.run(Array(arguments.dropFirst()))
 case "worktree"?:
     exitCode = WorktreeCommand.run(Array(arguments.dropFirst()))
 case "run"?:
     exitCode = await RunCommand.run(Array(arguments.dropFirst()))
 case "log"?:
-    exitCode = TaskCommands.log(Array(arguments.dropFirst()))
+    exitCode = await TaskCommands.log(Array(arguments.dropFirst()))
 case "retry"?:
-    exitCode = TaskCommands.retry(Array(arguments.dropFirst()))
+    exitCode = await TaskCommands.retry(Array(arguments.dropFirst()))
 case "reassign"?:
-    exitCode = TaskCommands.reassign(Array(arguments.dropFirst()))
+    exitCode = await TaskCommands.reassign(Array(arguments.dropFirst()))
 case "abandon"?:
-    exitCode = TaskCommands.abandon(Array(arguments.dropFirst()))
+    exitCode = await TaskCommands.abandon(Array(arguments.dropFirst()))
 case "demo"?:
     exitCode = await DemoCommand.run(Array(arguments.dropFirst()))
 case "diff"?:
-    exitCode = DiffCommand.run(Array(arguments.dropFirst()))
+    exitCode = await DiffCommand.run(Array(arguments.dropFirst()))
 case "metrics"?:
-    exitCode = MetricsCommand.run(Array(arguments.dropFirst()))
+    exitCode = await MetricsCommand.run(Array(arguments.dropFirst()))
 case "merge"?:
     exitCode = MergeCommand.run(Array(arguments.dropFirst()))
+case "approve"?:
+    exitCode = await TaskCommands.approve(Array(arguments.dropFirst()))
+case "reject"?:
+    exitCode = await TaskCommands.reject(Array(arguments.dropFirst()))
+case "watch"?:
+    exitCode = await WatchCommand.run(Array(arguments.dropFirst()))
+case "daemon"?:
+    exitCode = await DaemonCommand.run(Array(arguments.dropFirst()))
 case "cancel"?:
-    exitCode = TaskCommands.cancel(Array(arguments.dropFirst()))
+    exitCode = await TaskCommands.cancel(Array(arguments.dropFirst()))
 case "--version"?, "version"?:
     print("\(BraidVersion.name) \(BraidVersion.current)")
     exitCode = 0

@@ -64,20 +64,32 @@ public enum CommandRunner {
     /// Starts a program that nobody waits for (a cleanup in the background), reading and writing
     /// `/dev/null`, in its own process group; it is reaped when it ends if this process still runs,
     /// and goes on by itself if this process exits first.
-    public static func startDetached(_ command: Command) throws(CommandError) {
+    /// - Parameter logFile: where its output and errors are appended; nil: discarded.
+    @discardableResult
+    public static func startDetached(_ command: Command, logFile: URL? = nil) throws(CommandError) -> Int32 {
         let environment = Self.environment(for: command)
         let path = try ExecutableSearch.locate(command.executable, searchPath: environment["PATH"])
         let started = Spawner.shared.perform { () -> Result<pid_t, CommandError> in
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
             guard null >= 0 else { return .failure(.launchFailed(executable: command.executable, reason: "cannot open /dev/null")) }
             defer { close(null) }
+            var output = null
+            if let logFile {
+                output = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+                guard output >= 0 else {
+                    return .failure(.launchFailed(executable: command.executable, reason: "cannot open \(logFile.path)"))
+                }
+            }
+            defer { if output != null { close(output) } }
             return Result { () throws(CommandError) -> pid_t in
                 try ChildSpawn.start(ChildSpawn.Request(
                     executable: command.executable, path: path, arguments: command.arguments, environment: environment,
-                    workingDirectory: command.workingDirectory?.path, standardInput: null, standardOutput: null, standardError: null))
+                    workingDirectory: command.workingDirectory?.path, standardInput: null, standardOutput: output, standardError: output))
             }
         }
-        ChildReaper.watch(try started.get(), reaped: { _ in })
+        let pid = try started.get()
+        ChildReaper.watch(pid, reaped: { _ in })
+        return pid
     }
 
     /// A started child and our ends of its pipes.

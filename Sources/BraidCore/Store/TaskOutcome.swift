@@ -29,5 +29,11 @@ public struct TaskOutcome: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// base): a failed try, with the reason for the agent's next prompt.
     public static let mergeRefused = TaskOutcome(rawValue: "mergeRefused")
 
+    /// A person read the work in Review and sent it back with feedback for the agent. Not a
+    /// failed try: the gate passed.
+    public static let rejected = TaskOutcome(rawValue: "rejected")
+    /// A person accepted the work in Review: it goes to the merge queue.
+    public static let approved = TaskOutcome(rawValue: "approved")
+
     public var description: String { rawValue }
 }

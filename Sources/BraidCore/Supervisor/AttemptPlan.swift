@@ -30,4 +30,8 @@ struct AttemptResult: Sendable {
     let failure: String?
     /// The session's process ended while no Braid watched it (found dead at a restart).
     var diedUnwatched = false
+
+    /// Whether its gate runs: the session changed something and was not cancelled, out of quota,
+    /// or stopped by its watchdog.
+    var willBeGated: Bool { changed && !cancelled && !quotaExhausted && stop == nil }
 }

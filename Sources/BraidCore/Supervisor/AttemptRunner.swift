@@ -104,7 +104,7 @@ struct AttemptRunner: Sendable {
                                    usage: output.usage, commit: commit, changed: changed, gate: nil, failure: nil)
         result.diedUnwatched = diedUnwatched
         await ended(result)
-        if changed && !result.cancelled && !output.quotaExhausted && stop == nil {
+        if result.willBeGated {
             result.gate = await GateRunner(config: config).run(in: plan.worktree.path)
             // A cancel that came while the gate ran still counts.
             result.cancelled = isCancelled(plan)

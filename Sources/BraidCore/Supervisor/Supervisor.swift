@@ -8,22 +8,26 @@ import JSON
 /// (every change appended and fsynced before it is acted on), and the sessions in flight. Sessions
 /// and gates run concurrently, off the actor, and report back through one stream.
 public actor Supervisor {
-    /// Told of every state change, as a line a person can read (`braid run` prints them).
-    public typealias Report = @Sendable (String) -> Void
+    /// Told of every state change as it happens (the daemon makes notifications of them).
+    public typealias Report = @Sendable (SupervisorEvent) -> Void
 
-    private let workspace: Workspace
-    private let config: BraidConfig
-    private let journal: Journal
-    private let store: BoardStore
-    private let registry: WorktreeRegistry
-    private let manager: WorktreeManager
+    let workspace: Workspace
+    let config: BraidConfig
+    let journal: Journal
+    let store: BoardStore
+    let registry: WorktreeRegistry
+    let manager: WorktreeManager
     private let runner: AttemptRunner
-    private let report: Report
-    private var running: [Int: AttemptPlan] = [:]
+    let emit: Report
+    var running: [Int: AttemptPlan] = [:]
+    /// Whether new sessions start from the board.
+    public private(set) var mode = SupervisorMode.idle
+    private var recovered = false
+    private var stopped = false
     /// What agents reported spending during this run.
     private var runSpent = 0.0
     private var reportedRunCap = false
-    private let mergeQueue: MergeQueue
+    let mergeQueue: MergeQueue
     /// A pass of the merge queue is under way (on a thread of its own).
     private var merging = false
     /// Something was queued during the pass: another pass follows it.
@@ -31,17 +35,19 @@ public actor Supervisor {
     private let results: AsyncStream<Event>
     private let resultSink: AsyncStream<Event>.Continuation
 
-    /// What the run loop waits for: a try ended, or a pass of the merge queue did.
+    /// What the loop waits for: a try ended, a pass of the merge queue did, or a person asked for
+    /// something (a run, a pause, a stop).
     private enum Event: Sendable {
         case attempt(AttemptResult)
         case merged(Result<MergeQueue.Run, any Error>)
+        case wake
     }
 
     public init(workspace: Workspace, config: BraidConfig, journal: Journal, report: @escaping Report) throws {
         self.workspace = workspace
         self.config = config
         self.journal = journal
-        self.report = report
+        self.emit = report
         store = BoardStore(path: workspace.boardURL(config), lockPath: workspace.boardLockURL)
         registry = workspace.worktreeRegistry
         manager = try workspace.worktreeManager(config)
@@ -53,25 +59,88 @@ public actor Supervisor {
     /// Runs until nothing is running and nothing more can start (the board is empty, or what is
     /// left waits for a person, for `after:` tasks, or is blocked), and the merge queue is idle.
     public func run() async throws {
-        try await recover()
+        startRun()
+        try await serve(untilIdle: true)
+    }
+
+    /// The daemon's loop: recovers what a crash left, then concludes sessions, applies merge
+    /// decisions and, while a run is asked for, dispatches from the board, until `stop()` (or,
+    /// with `untilIdle`, until a run has nothing left).
+    public func serve(untilIdle: Bool = false) async throws {
+        if !recovered {
+            recovered = true
+            try await recover()
+        }
         var iterator = results.makeAsyncIterator()
-        while true {
-            try await dispatch()
-            if running.isEmpty && !merging { break }
+        while !stopped {
+            if mode == .running {
+                try await dispatch()
+            } else {
+                try applyMergeDecisions()
+            }
+            emit(.stateChanged)
+            if mode == .running && running.isEmpty && !merging {
+                mode = .idle
+                report("nothing left to run")
+                emit(.runEnded)
+                if untilIdle { break }
+            }
             guard let event = await iterator.next() else { break }
             switch event {
             case .attempt(let result): try conclude(result)
             case .merged(let result): try merged(result)
+            case .wake: break
             }
             _ = try? journal.compactIfNeeded()
         }
-        report("nothing left to run")
+    }
+
+    /// Starts dispatching from the board (a paused run resumes).
+    public func startRun() {
+        if mode != .running {
+            mode = .running
+            emit(.runStarted)
+        }
+        wake()
+    }
+
+    /// Starts nothing new until `resume()`; sessions, gates and merges under way go on.
+    public func pause() {
+        guard mode == .running else { return }
+        mode = .paused
+        report("paused: no new session starts until resumed")
+        emit(.stateChanged)
+    }
+
+    public func resume() {
+        guard mode == .paused else { return }
+        report("resumed")
+        startRun()
+    }
+
+    /// Ends `serve()` at its next turn; agents keep running (the next start re-adopts them).
+    public func stop() {
+        stopped = true
+        wake()
+    }
+
+    /// Tasks with a session or a gate under way.
+    public var busyTasks: [Int] { running.keys.sorted() }
+    public var isMerging: Bool { merging }
+
+    /// Makes the loop look at the board again (a task was added or decided).
+    public func wake() {
+        resultSink.yield(.wake)
+    }
+
+    func report(_ line: String) {
+        emit(.line(line))
     }
 
     // MARK: Merge queue
 
     /// Queues a task whose gate passed, and makes sure a pass of the queue will see it.
-    private func enqueueForMerge(_ task: BoardTask, id: Int) {
+    func enqueueForMerge(_ task: BoardTask, id: Int) {
         do {
             try mergeQueue.enqueue(task, id: id, state: journal.state)
             report("#\(id) queued for merging")
@@ -83,13 +152,15 @@ public actor Supervisor {
 
     /// Starts a pass of the merge queue on a thread of its own, or asks for another after the
     /// one under way.
-    private func kickMerge() {
+    func kickMerge() {
         guard !merging else {
             mergeAgain = true
             return
         }
         merging = true
-        let queue = mergeQueue, report = self.report, sink = resultSink
+        emit(.mergeStarted)
+        let queue = mergeQueue, sink = resultSink
+        let report: MergeQueue.Report = { [emit] line in emit(.line(line)) }
         Task {
             let result: Result<MergeQueue.Run, any Error> = await ThreadJob.run(name: "braid-merge") {
                 Result { try queue.process(report: report) }
@@ -103,8 +174,11 @@ public actor Supervisor {
         switch result {
         case .success(let run):
             if let waiting = run.waiting { report("the merge queue waits: \(waiting)") }
+            emit(.mergeFinished(landed: run.decisions.filter(\.isDone).map(\.task),
+                                refused: run.decisions.filter { !$0.isDone }.map(\.task), waiting: run.waiting))
         case .failure(let error):
             report("the merge queue stopped: \(error)")
+            emit(.mergeFinished(landed: [], refused: [], waiting: "\(error)"))
         }
         try applyMergeDecisions()
         if mergeAgain {
@@ -117,7 +191,7 @@ public actor Supervisor {
     /// process or by `braid merge` in another): a landing closes the task; a refusal is a failed
     /// try, so the task runs again with the reason in its prompt (the queue put it back in Todo),
     /// or is escalated when its tries are used up.
-    private func applyMergeDecisions() throws {
+    func applyMergeDecisions() throws {
         let decisions = try mergeQueue.state().decisions
         for decision in decisions where decision.seq > (journal.state.task(decision.task)?.mergeSeq ?? 0) {
             let id = decision.task
@@ -164,7 +238,8 @@ public actor Supervisor {
         }
     }
 
-    private func start(_ task: BoardTask, id: Int) async throws {
+    @discardableResult
+    func start(_ task: BoardTask, id: Int) async throws -> String? {
         let record = journal.state.task(id)
         let agent = task.agent ?? record?.agent ?? config.defaultAgent
         // git (and a fetch) on a thread of its own, not on Swift's cooperative pool.
@@ -177,7 +252,7 @@ public actor Supervisor {
         case .success(let made): worktree = made
         case .failure(let error):
             try escalate(id, agent: agent, reason: "could not create its worktree: \(error)")
-            return
+            return nil
         }
         try store.update { board in
             try board.move(id: id, to: .inProgress)
@@ -188,13 +263,18 @@ public actor Supervisor {
         var feedback: RetryFeedback?
         if let record, record.outcome == .mergeRefused {
             feedback = RetryFeedback(attempt: attempt, gateSummary: record.outcomeDetail, guidance: nil)
+        } else if let record, record.outcome == .rejected {
+            feedback = RetryFeedback(attempt: attempt, gateSummary: nil,
+                                     guidance: "A person reviewed your work and sent it back:\n\(record.outcomeDetail ?? "")")
         } else if let record, record.outcome == .retriedByUser || record.outcome == .reassigned || record.outcome == .retry {
             let guidance = record.outcome == .retry ? nil : record.outcomeDetail
             feedback = RetryFeedback(attempt: attempt, gateSummary: Self.gateSummary(record.lastGate) ?? (record.outcome == .retry ? record.outcomeDetail : nil),
                                      guidance: guidance)
         }
-        launch(AttemptPlan(task: task, taskID: id, session: Self.newSessionID(task: id), agent: agent, attempt: attempt,
+        let session = Self.newSessionID(task: id)
+        launch(AttemptPlan(task: task, taskID: id, session: session, agent: agent, attempt: attempt,
                            worktree: worktree, feedback: feedback))
+        return session
     }
 
     private func launch(_ plan: AttemptPlan, adopting process: AgentProcess? = nil) {
@@ -218,6 +298,8 @@ public actor Supervisor {
     private func started(_ plan: AttemptPlan, process: AgentProcess, log: URL, head: String?, adopted: Bool) -> Bool {
         if adopted {
             report("#\(plan.taskID) re-adopted \(plan.agent) (pid \(process.pid)), still running from before")
+            emit(.sessionStarted(task: plan.taskID, session: plan.session, agent: plan.agent, attempt: plan.attempt,
+                                 pid: process.pid, log: log.path))
             return true
         }
         do {
@@ -229,6 +311,9 @@ public actor Supervisor {
             return false
         }
         report("#\(plan.taskID) started: \(plan.agent), try \(plan.attempt), in \(plan.worktree.path.path)")
+        emit(.sessionStarted(task: plan.taskID, session: plan.session, agent: plan.agent, attempt: plan.attempt,
+                             pid: process.pid, log: log.path))
+        emit(.stateChanged)
         return true
     }
 
@@ -252,6 +337,10 @@ public actor Supervisor {
         } catch {
             report("#\(plan.taskID) could not journal its session's end: \(error)")
         }
+        emit(.sessionExited(task: plan.taskID, session: plan.session, exitCode: exitCode, signal: signal, reason: reason.rawValue))
+        if result.willBeGated {
+            emit(.gateStarted(task: plan.taskID, session: plan.session, steps: config.gate.map(\.name)))
+        }
     }
 
     // MARK: Conclusions
@@ -265,6 +354,7 @@ public actor Supervisor {
             try journal.append(.gateFinished(task: id, session: plan.session, passed: gate.passed,
                                              failedStep: gate.failedStep?.name, result: json, at: Date()))
             report("#\(id) gate \(gate.passed ? "passed" : "failed")\(gate.failedStep.map { " at \($0.name) (\($0.outcome))" } ?? "")")
+            emit(.gateFinished(task: id, session: plan.session, result: gate))
         }
         if let failure = result.failure {
             try escalate(id, agent: plan.agent, reason: failure)
@@ -323,6 +413,11 @@ public actor Supervisor {
             return
         }
         try journal.append(.taskOutcome(task: id, outcome: .retry, detail: why, agent: plan.agent, at: Date()))
+        guard mode != .paused else {
+            // The retry is recorded: it starts with its feedback once dispatching resumes.
+            try backToTodo(id, "#\(id) try \(plan.attempt) failed: \(why); it retries once resumed")
+            return
+        }
         report("#\(id) try \(plan.attempt) failed: \(why); retrying")
         let feedback = RetryFeedback(attempt: plan.attempt + 1, gateSummary: result.gate?.summary ?? "Your last session failed: \(why).",
                                      guidance: nil)
@@ -354,13 +449,14 @@ public actor Supervisor {
                            worktree: plan.worktree, feedback: plan.feedback))
     }
 
-    private func escalate(_ id: Int, agent: String, reason: String) throws {
+    func escalate(_ id: Int, agent: String, reason: String) throws {
         try journal.append(.taskOutcome(task: id, outcome: .escalated, detail: reason, agent: agent, at: Date()))
         try block(id, reason: reason)
         report("#\(id) escalated: \(reason)")
+        emit(.escalated(task: id, agent: agent, reason: reason))
     }
 
-    private func block(_ id: Int, reason: String) throws {
+    func block(_ id: Int, reason: String) throws {
         try store.update { board in
             guard board.task(id: id) != nil else { return }
             try board.move(id: id, to: .blocked)
@@ -479,7 +575,7 @@ public actor Supervisor {
         }
     }
 
-    private func backToTodo(_ id: Int, _ message: String) throws {
+    func backToTodo(_ id: Int, _ message: String) throws {
         try store.update { board in
             try board.move(id: id, to: .todo)
             try board.setOwner(id: id, nil)

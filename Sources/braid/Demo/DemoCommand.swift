@@ -45,18 +45,22 @@ enum DemoCommand {
             let config = try workspace.loadConfig()
             let journal = try Journal.open(in: workspace.stateDirectory)
             defer { journal.close() }
-            let supervisor = try Supervisor(workspace: workspace, config: config, journal: journal) { line in say(line) }
+            let supervisor = try Supervisor(workspace: workspace, config: config, journal: journal) { event in
+                if case .line(let line) = event { say(line) }
+            }
             try await supervisor.run()
 
             let board = try workspace.boardStore(config).read()
             let state = journal.state
             out.write("\nThe board:\n")
-            out.write(StatusCommand.render(board.tasks.map { TaskStatus($0, record: $0.id.flatMap { state.task($0) }) }) + "\n")
+            out.write(StatusCommand.render(board.tasks.compactMap { task in
+                task.id.map { TaskSnapshot(task, id: $0, record: state.task($0), runningSession: nil, queued: false).json }
+            }) + "\n")
             let git = try workspace.worktreeManager(config).git
             out.write("\nmain, newest first:\n")
             out.write(try git.output(["log", "--format=  %h %s", "main"], context: "showing main") )
             let metrics = Metrics(state: state, lines: try LineCount.of(state.tasks.values.compactMap(\.landedCommit), git: git))
-            out.write("\nMetrics:\n" + MetricsCommand.render(metrics) + "\n")
+            out.write("\nMetrics:\n" + MetricsCommand.render(metrics.json) + "\n")
             out.write("""
 
                 The repository is left for you: \(root.path)

@@ -1,0 +1,252 @@
+import Foundation
+import JSON
+
+/// One repository's Braid, shared by every client connected to its daemon: the supervisor (which
+/// alone holds the journal), the board, and the fan-out of what happens to every subscriber.
+///
+/// What clients are told is derived from the files, not from scattered call sites: after each
+/// supervisor event and a few times a second, the board, the journal and the merge log are
+/// compared with what was last told, so a person's edit of the board in their editor is told
+/// like Braid's own moves, and the order per task is the order of the changes.
+public actor Service {
+    public nonisolated let workspace: Workspace
+    public nonisolated let config: BraidConfig
+    public nonisolated let supervisor: Supervisor
+    nonisolated let store: BoardStore
+    nonisolated let journal: Journal
+    nonisolated let mergeLog: MergeLog
+    private var subscribers: [Int: AsyncStream<ServiceEvent>.Continuation] = [:]
+    private var nextSubscriber = 0
+    /// Per task, what clients were last told.
+    private var told: [Int: TaskSnapshot] = [:]
+    private var boardStamp: FileStamp?
+    private var journalEvents = -1
+    private var mergeSeq = 0
+    private var mergeStamp: FileStamp?
+    /// Something told in snapshots changed outside the files (a session started or ended).
+    private var dirty = true
+    private var pendingMerges: Set<Int> = []
+    var tails: [String: SessionTail] = [:]
+    private var runningSessions: [Int: String] = [:]
+    private var loops: [Task<Void, Never>] = []
+    /// Tasks escalated and not yet decided: a client connecting later is asked too.
+    public private(set) var openEscalations: [Int: (agent: String, reason: String)] = [:]
+    private let supervisorEvents: AsyncStream<SupervisorEvent>
+
+    /// Opens the repository's journal (refused while another process holds it: one daemon per
+    /// repository) and recovers what a crash left once `start()` runs.
+    public init(workspace: Workspace, config: BraidConfig) throws {
+        self.workspace = workspace
+        self.config = config
+        let journal = try Journal.open(in: workspace.stateDirectory)
+        self.journal = journal
+        store = workspace.boardStore(config)
+        mergeLog = MergeQueue.log(in: workspace)
+        let (events, sink) = AsyncStream<SupervisorEvent>.makeStream()
+        supervisorEvents = events
+        do {
+            supervisor = try Supervisor(workspace: workspace, config: config, journal: journal) { event in sink.yield(event) }
+        } catch {
+            journal.close()
+            throw error
+        }
+    }
+
+    /// Starts the supervisor's loop and the watch of the files; returns at once.
+    public func start() {
+        guard loops.isEmpty else { return }
+        mergeSeq = (try? mergeLog.read().lastSeq) ?? 0
+        refresh()
+        let supervisor = self.supervisor, events = supervisorEvents
+        loops.append(Task { [weak self] in
+            do {
+                try await supervisor.serve()
+            } catch {
+                await self?.broadcast(.log("the supervisor stopped: \(error)"))
+            }
+        })
+        loops.append(Task { [weak self] in
+            for await event in events { await self?.handle(event) }
+        })
+        loops.append(Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(Self.pollMilliseconds))
+                await self?.poll()
+            }
+        })
+    }
+
+    /// How often session logs, the board and the merge log are looked at: output is told in
+    /// slices at most this far apart.
+    public static let pollMilliseconds = 100
+
+    /// Stops the loops and releases the journal. Agents keep running: the next start re-adopts them.
+    public func close() async {
+        await supervisor.stop()
+        for loop in loops { loop.cancel() }
+        loops = []
+        for subscriber in subscribers.values { subscriber.finish() }
+        subscribers = [:]
+        journal.close()
+    }
+
+    /// Nothing runs, nothing is queued, and no run is asked for: the daemon may exit when no
+    /// client is connected either.
+    public func isQuiet() async -> Bool {
+        let busy = await supervisor.busyTasks
+        let merging = await supervisor.isMerging
+        let mode = await supervisor.mode
+        return busy.isEmpty && !merging && mode != .running
+    }
+
+    // MARK: Subscribers
+
+    /// Every event from now on, in order, until `unsubscribe`.
+    public func subscribe() -> (Int, AsyncStream<ServiceEvent>) {
+        let (stream, sink) = AsyncStream<ServiceEvent>.makeStream()
+        nextSubscriber += 1
+        subscribers[nextSubscriber] = sink
+        return (nextSubscriber, stream)
+    }
+
+    public func unsubscribe(_ id: Int) {
+        subscribers.removeValue(forKey: id)?.finish()
+    }
+
+    public var subscriberCount: Int { subscribers.count }
+
+    func broadcast(_ event: ServiceEvent) {
+        for subscriber in subscribers.values { subscriber.yield(event) }
+    }
+
+    // MARK: What happened
+
+    private func handle(_ event: SupervisorEvent) {
+        switch event {
+        case .line(let line):
+            broadcast(.log(line))
+        case .sessionStarted(let task, let session, let agent, let attempt, let pid, let log):
+            runningSessions[task] = session
+            dirty = true
+            tails[session] = SessionTail(task: task, session: session, path: log)
+            broadcast(.sessionStarted(task: task, session: session, agent: agent, attempt: attempt, pid: pid))
+            refresh()
+        case .sessionExited(let task, let session, let exitCode, let signal, let reason):
+            // Its log is complete: tell the rest of its output before its end.
+            if var tail = tails.removeValue(forKey: session) {
+                for slice in tail.read(final: true) { broadcast(.sessionOutput(task: task, session: session, offset: slice.offset, text: slice.text)) }
+            }
+            if runningSessions[task] == session {
+                runningSessions[task] = nil
+                dirty = true
+            }
+            broadcast(.sessionExited(task: task, session: session, exitCode: exitCode, signal: signal, reason: reason))
+        case .gateStarted(let task, let session, let steps):
+            broadcast(.gateStarted(task: task, session: session, steps: steps))
+        case .gateFinished(let task, let session, let result):
+            broadcast(.gateResult(task: task, session: session, result: result))
+        case .escalated(let task, let agent, let reason):
+            refresh()
+            openEscalations[task] = (agent, reason)
+            broadcast(.escalated(task: task, agent: agent, reason: reason))
+        case .mergeStarted:
+            broadcast(.mergeStarted)
+        case .mergeFinished(let landed, let refused, let waiting):
+            refresh()
+            broadcast(.mergeFinished(landed: landed, refused: refused, waiting: waiting))
+        case .runStarted:
+            broadcast(.runStarted)
+        case .runEnded:
+            refresh()
+            broadcast(.runEnded)
+        case .stateChanged:
+            refresh()
+        }
+    }
+
+    private func poll() {
+        for (session, var tail) in tails {
+            let slices = tail.read(final: false)
+            tails[session] = tail
+            for slice in slices { broadcast(.sessionOutput(task: tail.task, session: session, offset: slice.offset, text: slice.text)) }
+        }
+        refresh()
+    }
+
+    /// Tells what changed since the last look: merge decisions first (they explain the moves),
+    /// then each task whose card or record changed.
+    func refresh() {
+        let mergeStampNow = FileStamp(of: mergeLog.url)
+        if mergeStampNow != mergeStamp, let state = try? mergeLog.read() {
+            mergeStamp = mergeStampNow
+            if state.lastSeq < mergeSeq { mergeSeq = 0 }
+            for decision in state.decisions where decision.seq > mergeSeq { broadcast(.mergeDecided(decision)) }
+            mergeSeq = state.lastSeq
+            let pending = Set(state.pending.map(\.task))
+            if pending != pendingMerges {
+                pendingMerges = pending
+                dirty = true
+            }
+        }
+        let stamp = FileStamp(of: store.path)
+        let events = journal.eventCount
+        guard dirty || stamp != boardStamp || events != journalEvents else { return }
+        guard var board = try? store.read() else { return }
+        if board.tasks.contains(where: { $0.id == nil }) {
+            // A task written by hand: numbered now, so that clients can name it.
+            guard let numbered = try? store.update({ $0 }) else { return }
+            board = numbered
+        }
+        boardStamp = FileStamp(of: store.path)
+        journalEvents = events
+        dirty = false
+        let state = journal.state
+        var seen = Set<Int>()
+        for task in board.tasks {
+            guard let id = task.id else { continue }
+            seen.insert(id)
+            let running = runningSessions[id]
+            let snapshot = TaskSnapshot(task, id: id, record: state.task(id), runningSession: running, queued: pendingMerges.contains(id))
+            if told[id] != snapshot {
+                told[id] = snapshot
+                broadcast(.taskChanged(snapshot))
+            }
+            if task.section != .blocked { openEscalations[id] = nil }
+        }
+        for id in told.keys where !seen.contains(id) {
+            told[id] = nil
+            broadcast(.taskRemoved(id))
+        }
+    }
+
+    // MARK: Reading
+
+    /// Every task on the board, in board order, as last told (fresh: the files are looked at first).
+    public func tasks() -> [TaskSnapshot] {
+        refresh()
+        return told.values.sorted { $0.id < $1.id }
+    }
+
+    public func task(_ id: Int) throws -> TaskSnapshot {
+        refresh()
+        guard let snapshot = told[id] else { throw RequestError.noSuchTask(id) }
+        return snapshot
+    }
+}
+
+/// A file's identity and version, cheap to compare: a board replaced by rename gets a new inode.
+struct FileStamp: Equatable {
+    let inode: UInt64
+    let size: Int64
+    let modified: Int
+    let modifiedNanos: Int
+
+    init?(of url: URL) {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return nil }
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modified = info.st_mtim.tv_sec
+        modifiedNanos = info.st_mtim.tv_nsec
+    }
+}

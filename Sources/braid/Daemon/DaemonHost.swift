@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BraidCore
+import BraidServer
+import Foundation
+import JSONRPC
+import Synchronization
+
+/// The daemon process: one per repository, holding its lock, its service (the supervisor, the
+/// journal) and a Unix socket that every client (`braid serve`, the CLI, scripts) connects to.
+/// It outlives its clients; it exits on SIGTERM (`braid daemon stop`), when its repository's
+/// `.braid` is gone, or after `idleSeconds` with no client and nothing running. Agents are never
+/// stopped by its exit: the next daemon re-adopts them.
+final class DaemonHost: Sendable {
+    let paths: DaemonPaths
+    let service: Service
+    private let listener: Int32
+    private let lockFD: Int32
+    private let clients = Mutex<[Int: Connection]>([:])
+    private let nextClient = Atomic<Int>(0)
+    private let lastActivity = Mutex(ContinuousClock.now)
+    private let socketIdentity: FileStamp
+
+    /// Takes the lock (nil: another daemon has it), opens the service and listens.
+    static func start(_ workspace: Workspace) throws -> DaemonHost? {
+        let paths = DaemonPaths(workspace: workspace)
+        try FileManager.default.createDirectory(at: workspace.logsDirectory, withIntermediateDirectories: true)
+        guard let lockFD = try FileLock.tryAcquire(paths.lock) else { return nil }
+        do {
+            let pid = Array("\(getpid())\n".utf8)
+            _ = ftruncate(lockFD, 0)
+            _ = pid.withUnsafeBytes { pwrite(lockFD, $0.baseAddress, $0.count, 0) }
+            let service = try Service(workspace: workspace, config: try workspace.loadConfig())
+            let listener = try UnixSocket.listen(at: paths.socket.path)
+            return DaemonHost(paths: paths, service: service, listener: listener, lockFD: lockFD)
+        } catch {
+            FileLock.release(lockFD)
+            throw error
+        }
+    }
+
+    private init(paths: DaemonPaths, service: Service, listener: Int32, lockFD: Int32) {
+        self.paths = paths
+        self.service = service
+        self.listener = listener
+        self.lockFD = lockFD
+        socketIdentity = FileStamp(path: paths.socket.path) ?? FileStamp(inode: 0)
+    }
+
+    /// Serves until told to stop; returns the exit code.
+    func run() async -> Int32 {
+        await service.start()
+        log("daemon \(getpid()) serving \(paths.workspace.root.path) on \(paths.socket.path)")
+        let stop = AsyncStream<String>.makeStream()
+        for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
+            DaemonSignals.on(signalNumber) { stop.continuation.yield("signal \(signalNumber)") }
+        }
+        let listener = self.listener
+        Thread.detachNewThread { [self] in
+            while let fd = UnixSocket.accept(listener) { serve(fd) }
+        }
+        Task {
+            let idle = Duration.seconds(DaemonPaths.idleSeconds)
+            while true {
+                try? await Task.sleep(for: .milliseconds(500))
+                if FileStamp(path: paths.socket.path) != socketIdentity {
+                    stop.continuation.yield("its socket \(paths.socket.path) is gone")
+                    return
+                }
+                let connected = clients.withLock { $0.count }
+                let quiet = await service.isQuiet()
+                if connected > 0 || !quiet {
+                    lastActivity.withLock { $0 = .now }
+                } else if ContinuousClock.now - lastActivity.withLock({ $0 }) > idle {
+                    stop.continuation.yield("idle for \(DaemonPaths.idleSeconds) s")
+                    return
+                }
+            }
+        }
+        var reason = "stopped"
+        for await why in stop.stream {
+            reason = why
+            break
+        }
+        log("daemon \(getpid()) exiting: \(reason)")
+        // The socket first, so that no client connects to a daemon on its way out.
+        if FileStamp(path: paths.socket.path) == socketIdentity { unlink(paths.socket.path) }
+        shutdown(listener, Int32(SHUT_RDWR))
+        for connection in clients.withLock({ Array($0.values) }) { await connection.close() }
+        await service.close()
+        FileLock.release(lockFD)
+        return 0
+    }
+
+    /// One client: a connection of its own over the shared service, until it closes or says `exit`.
+    private func serve(_ fd: Int32) {
+        let id = nextClient.add(1, ordering: .relaxed).newValue
+        let channel = FileDescriptorChannel(input: fd, output: fd, closeOnDeinit: true)
+        let box = Mutex<Connection?>(nil)
+        let server = BraidServer(hooks: .init(
+            exit: { _ in
+                // LSP's exit ends this client's session, not the daemon.
+                if let connection = box.withLock({ $0 }) { Task { await connection.close() } }
+            },
+            log: { [self] in log("client \(id): \($0)") }),
+            folder: paths.workspace.root, service: service)
+        let connection = Connection(channel: channel, handlers: server.makeHandlers(),
+                                    options: .init(log: { [self] in log("client \(id): \($0)") }))
+        box.withLock { $0 = connection }
+        clients.withLock { $0[id] = connection }
+        lastActivity.withLock { $0 = .now }
+        Task { [self] in
+            await connection.run()
+            await server.disconnected()
+            clients.withLock { _ = $0.removeValue(forKey: id) }
+            lastActivity.withLock { $0 = .now }
+        }
+    }
+
+    func log(_ line: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        FileDescriptorOutput.standardError.write("\(stamp) \(line)\n")
+    }
+}
+
+/// A file's inode, to tell the daemon's own socket from one a newer daemon put in its place.
+struct FileStamp: Equatable {
+    let inode: UInt64
+
+    init(inode: UInt64) { self.inode = inode }
+
+    init?(path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        inode = UInt64(info.st_ino)
+    }
+}
+
+/// Signal handlers that run as ordinary code (a dispatch source), not in signal context.
+enum DaemonSignals {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    static func on(_ number: Int32, _ body: @escaping @Sendable () -> Void) {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler(handler: body)
+        source.resume()
+        sources.append(source)
+    }
+}
