@@ -83,7 +83,7 @@ public final class BraidServer: Sendable {
             guard !initializedReceived.exchange(true, ordering: .relaxed) else { return }
             connection.notify(LogMessageNotification.self, .init(type: .info,
                 message: "\(BraidVersion.name) \(BraidVersion.current) ready (pid \(getpid()))"))
-            startForwarding(connection)
+            await startForwarding(connection)
         }
         table.on(ShutdownRequest.self, ordering: .ordered) { [self] _, _ in
             await stopForwarding()
@@ -123,11 +123,17 @@ public final class BraidServer: Sendable {
         await stopForwarding()
     }
 
-    private func startForwarding(_ connection: Connection) {
+    /// Subscribes this client to the service's events (once; later calls wait for the first).
+    /// A request whose effects the client must hear about (`supervisor/run`) calls it first.
+    func startForwarding(_ connection: Connection) async {
         guard let service = service.withLock({ $0 }) else { return }
-        let forwarder = EventForwarder(service: service, connection: connection, answersRequests: answersRequests.load(ordering: .relaxed))
-        self.forwarder.withLock { $0 = forwarder }
-        Task { await forwarder.start() }
+        let forwarder = self.forwarder.withLock { current -> EventForwarder in
+            if let current { return current }
+            let made = EventForwarder(service: service, connection: connection, answersRequests: answersRequests.load(ordering: .relaxed))
+            current = made
+            return made
+        }
+        await forwarder.start()
     }
 
     private func stopForwarding() async {

@@ -19,6 +19,7 @@ actor EventForwarder {
     /// `window/showMessage` and decide through `task/retry`, `task/reassign` or `task/abandon`.
     let answersRequests: Bool
     private var subscription: Int?
+    private var starting: Task<Void, Never>?
     private var pump: Task<Void, Never>?
     private var merges = 0
     /// Tokens the client gave `supervisor/run`: each ends when the run does.
@@ -32,8 +33,18 @@ actor EventForwarder {
         self.answersRequests = answersRequests
     }
 
+    /// Subscribes (once: a second call waits for the first to finish).
     func start() async {
-        guard subscription == nil else { return }
+        if let starting {
+            await starting.value
+            return
+        }
+        let starting = Task { await subscribe() }
+        self.starting = starting
+        await starting.value
+    }
+
+    private func subscribe() async {
         let (id, stream) = await service.subscribe()
         subscription = id
         // Escalations that happened before this client came still wait for an answer.

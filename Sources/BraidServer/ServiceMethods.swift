@@ -128,8 +128,9 @@ struct ServiceMethods {
         }
 
         // Supervisor
-        on("supervisor/run", ServiceParams.WorkDone.self) { params, service, _ in
+        on("supervisor/run", ServiceParams.WorkDone.self) { params, service, context in
             if let token = params.workDoneToken {
+                await server.startForwarding(context.connection)
                 guard token.stringValue != nil || token.intValue != nil else {
                     throw ResponseError.invalidParams("'workDoneToken' must be a string or an integer")
                 }
