@@ -227,8 +227,10 @@ import TestSupport
             guard let line = events.readLine() else { break }
             if line != "1" { casualty = Int32(line) }
         }
-        // Both sessions are journaled (the line is printed after the journal's fsync), then Braid dies.
+        // Both sessions are journaled (the line is printed after the journal's fsync), then the
+        // daemon dies (its client `braid run` with it).
         #expect(first.waitForOutput(containing: " started: ", count: 2))
+        project.killDaemon()
         first.kill9()
         guard let casualty else {
             Issue.record("the agents never started: \(first.output)")
@@ -237,7 +239,13 @@ import TestSupport
         kill(-casualty, SIGKILL)
         // The survivor is still waiting: the second run must re-adopt it before it may finish.
         let second = try BackgroundProgram(BraidBinary.path, ["run"], directory: project.root)
-        #expect(second.waitForOutput(containing: "#1 re-adopted"), "\(second.output)")
+        // The new daemon re-adopts at its start, before its first client hears anything: its log says so.
+        var readopted = false
+        for _ in 0..<1000 where !readopted {
+            readopted = (try? project.read(".braid/logs/daemon.log"))?.contains("#1 re-adopted") == true
+            if !readopted { usleep(10_000) }
+        }
+        #expect(readopted, "\((try? project.read(".braid/logs/daemon.log")) ?? "")")
         try Data().write(to: go)
         #expect(second.waitForExit() == 0, "\(second.output)")
         let status = try Self.status(project)
@@ -291,6 +299,7 @@ import TestSupport
         board = board.replacingOccurrences(of: "## In Progress\n", with: "## In Progress\n" + card + "\n")
         try project.write("BOARD.md", board)
         #expect(try Self.status(project)[1]?["section"] == "inProgress")
+        project.killDaemon()
         let again = try project.braid(["run"])
         #expect(again.status == 0)
         #expect(try Self.status(project)[1]?["section"] == "blocked", "\(again.stdout)")
@@ -332,6 +341,7 @@ import TestSupport
         try Data().write(to: hold)
         let crashed = try BackgroundProgram(BraidBinary.path, ["run"], directory: project.root)
         #expect(events.readLine() == "gating")
+        project.killDaemon()
         crashed.kill9()
         try FileManager.default.removeItem(at: hold)
         let again = try project.braid(["run"])

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 
 /// A small real project in a temporary git repository, set up for Braid: a gate script, a config,
@@ -11,6 +14,8 @@ public final class ProjectFixture: @unchecked Sendable {
     ///     Review unless the test turns the merge queue on (`"mergeQueue": "{\"auto\": true}"`), so
     ///     that tests of supervision see what supervision decided.
     public init(gate: String = "exit 0", config: [String: String] = [:]) throws {
+        // The daemons these tests start exit soon after their test (at once when its folder goes).
+        setenv("BRAID_DAEMON_IDLE_SECONDS", "60", 0)
         root = FileManager.default.temporaryDirectory.appendingPathComponent("braid-project-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try git("init", "-q", "-b", "main")
@@ -27,7 +32,26 @@ public final class ProjectFixture: @unchecked Sendable {
     }
 
     deinit {
+        // Removing the folder removes the daemon's socket, which it takes as its cue to exit.
         try? FileManager.default.removeItem(at: root)
+    }
+
+    /// The pid of the repository's daemon, from its lock file; nil when none ever ran.
+    public var daemonPID: Int32? {
+        (try? read(".braid/state/daemon.lock")).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// What a crash or a reboot does to the daemon: SIGKILL, then waits until it is gone (its agents
+    /// live on, in their own process groups).
+    public func killDaemon() {
+        guard let pid = daemonPID, pid > 0 else { return }
+        kill(pid, SIGKILL)
+        for _ in 0..<500 {
+            if kill(pid, 0) != 0 && errno == ESRCH { return }
+            // A zombie until its parent (a `braid` client, or init) reaps it: gone as far as locks go.
+            if let state = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), state.contains(") Z ") { return }
+            usleep(10_000)
+        }
     }
 
     public func write(_ path: String, _ text: String, executable: Bool = false) throws {

@@ -27,7 +27,8 @@ public final class RawServer: @unchecked Sendable {
     private var inputClosed = false
     private var outputEnded = false
 
-    public init(arguments: [String] = ["serve"], executable: String = BraidBinary.path) throws {
+    /// - Parameter directory: where the server starts (in a Braid repository, `braid serve` reaches its daemon).
+    public init(arguments: [String] = ["serve"], executable: String = BraidBinary.path, directory: URL? = nil) throws {
         let (childStdin, parentStdin) = try Self.makePipe()
         let (parentStdout, childStdout) = try Self.makePipe()
         var actions = posix_spawn_file_actions_t()
@@ -37,11 +38,12 @@ public final class RawServer: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, childStdout, 1)
         for fd in [childStdin, parentStdin, parentStdout, childStdout] { posix_spawn_file_actions_addclose(&actions, fd) }
 
-        let argv = [executable] + arguments
+        // `env -C` changes directory and then becomes the server (same pid).
+        let argv = directory.map { ["/usr/bin/env", "-C", $0.path, executable] + arguments } ?? [executable] + arguments
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, nil, &cArgs, environ)
+        let rc = posix_spawn(&child, argv[0], &actions, nil, &cArgs, environ)
         close(childStdin)
         close(childStdout)
         guard rc == 0 else {

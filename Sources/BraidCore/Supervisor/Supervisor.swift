@@ -23,6 +23,7 @@ public actor Supervisor {
     /// Whether new sessions start from the board.
     public private(set) var mode = SupervisorMode.idle
     private var recovered = false
+    private var settled = false
     private var stopped = false
     /// What agents reported spending during this run.
     private var runSpent = 0.0
@@ -70,10 +71,16 @@ public actor Supervisor {
         if !recovered {
             recovered = true
             try await recover()
+            // A run that a crash (or a stop) interrupted goes on.
+            if FileManager.default.fileExists(atPath: runMarker.path) { startRun() }
         }
         var iterator = results.makeAsyncIterator()
         while !stopped {
             if mode == .running {
+                if !settled {
+                    settled = true
+                    try settleOrphans()
+                }
                 try await dispatch()
             } else {
                 try applyMergeDecisions()
@@ -81,6 +88,7 @@ public actor Supervisor {
             emit(.stateChanged)
             if mode == .running && running.isEmpty && !merging {
                 mode = .idle
+                try? FileManager.default.removeItem(at: runMarker)
                 report("nothing left to run")
                 emit(.runEnded)
                 if untilIdle { break }
@@ -99,15 +107,20 @@ public actor Supervisor {
     public func startRun() {
         if mode != .running {
             mode = .running
+            try? AtomicFile.write("running since \(Date())\n", to: runMarker)
             emit(.runStarted)
         }
         wake()
     }
 
+    /// Present while a run is asked for: a daemon that starts after a crash goes on with it.
+    private var runMarker: URL { workspace.stateDirectory.appendingPathComponent("run.active") }
+
     /// Starts nothing new until `resume()`; sessions, gates and merges under way go on.
     public func pause() {
         guard mode == .running else { return }
         mode = .paused
+        try? FileManager.default.removeItem(at: runMarker)
         report("paused: no new session starts until resumed")
         emit(.stateChanged)
     }
@@ -469,17 +482,13 @@ public actor Supervisor {
 
     /// After a crash or a reboot: sessions the journal says are running are re-adopted when their
     /// agent still runs (recognised by its `BRAID_SESSION`, not by its pid alone); when it died with
-    /// Braid, what it left is kept, committed and gated like any finished session. A task left In
-    /// Progress with no running session is settled from the journal: its recorded outcome is
-    /// applied (a crash may have come between journaling it and moving the card), a session whose
-    /// gate never ran is gated, and only a task with nothing recorded goes back to Todo.
+    /// Braid, what it left is kept, committed and gated like any finished session. (Cards left In
+    /// Progress with no session are settled by `settleOrphans` when supervision runs.)
     private func recover() async throws {
         let state = journal.state
         let board = try store.read()
-        var inFlight = Set<Int>()
         for session in state.runningSessions {
             guard let task = board.task(id: session.task) else { continue }
-            inFlight.insert(session.task)
             let plan = AttemptPlan(task: task, taskID: session.task, session: session.id, agent: session.agent,
                                    attempt: session.attempt, worktree: Self.worktree(of: session, config: config), feedback: nil)
             if AgentIdentity.session(of: session.pid) == session.id, let process = AgentProcess.adopt(pid: session.pid) {
@@ -491,9 +500,18 @@ public actor Supervisor {
                 concludeLater(plan, log: URL(fileURLWithPath: session.log), diedUnwatched: true)
             }
         }
-        for task in board.tasks(in: .inProgress) {
-            guard let id = task.id, !inFlight.contains(id) else { continue }
-            try settle(task, id: id, state: state, inFlight: &inFlight)
+    }
+
+    /// Settles cards left In Progress with no session behind them from the journal: a recorded
+    /// outcome is applied (a crash may have come between journaling it and moving the card), a
+    /// session whose gate never ran is gated, and only a task with nothing recorded goes back to
+    /// Todo. Then resumes the merge queue. Once, when supervision first runs: a daemon started
+    /// only to answer a question leaves the board as it found it.
+    private func settleOrphans() throws {
+        let state = journal.state
+        for task in try store.read().tasks(in: .inProgress) {
+            guard let id = task.id, running[id] == nil else { continue }
+            try settle(task, id: id, state: state)
         }
         try recoverMergeQueue()
     }
@@ -517,7 +535,7 @@ public actor Supervisor {
     }
 
     /// Settles a card left In Progress without a running session.
-    private func settle(_ task: BoardTask, id: Int, state: SupervisorState, inFlight: inout Set<Int>) throws {
+    private func settle(_ task: BoardTask, id: Int, state: SupervisorState) throws {
         let record = state.task(id)
         let last = record?.sessions.last.flatMap { state.session($0) }
         // An agent started just before a crash, before its start was journaled, may still run.
@@ -562,7 +580,6 @@ public actor Supervisor {
                 report("#\(id) cancelled before the crash")
             case .awaitingGate, .interrupted:
                 // Its session ended (or died with Braid) and its gate never finished: gate its work now.
-                inFlight.insert(id)
                 report("#\(id) its last session ended before the crash; gating its work")
                 let plan = AttemptPlan(task: task, taskID: id, session: last.id, agent: last.agent, attempt: last.attempt,
                                        worktree: Self.worktree(of: last, config: config), feedback: nil)

@@ -50,6 +50,11 @@ final class DaemonHost: Sendable {
 
     /// Serves until told to stop; returns the exit code.
     func run() async -> Int32 {
+        // The supervisor's account goes to the daemon's log too, for whoever investigates later.
+        let (_, account) = await service.subscribe()
+        Task { [self] in
+            for await event in account { if case .log(let line) = event { log(line) } }
+        }
         await service.start()
         log("daemon \(getpid()) serving \(paths.workspace.root.path) on \(paths.socket.path)")
         let stop = AsyncStream<String>.makeStream()
