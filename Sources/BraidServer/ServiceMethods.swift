@@ -15,7 +15,7 @@ struct ServiceMethods {
         "supervisor/run", "supervisor/pause", "supervisor/resume",
         "gate/run",
         "task/diff", "task/approve", "task/reject", "task/retry", "task/reassign", "task/abandon",
-        "merge/enqueue", "merge/queue", "merge/abort",
+        "merge/enqueue", "merge/wait", "merge/queue", "merge/abort",
         "worktree/list", "worktree/prune",
         "metrics/get",
     ]
@@ -191,17 +191,31 @@ struct ServiceMethods {
 
         // Merge queue
         on("merge/enqueue", ServiceParams.Enqueue.self) { params, service, _ in
-            let queued = try await service.supervisor.enqueueForMerge(params.tasks ?? [])
-            return .object(["queued": .array(queued.map { .number(JSONNumber($0)) })])
+            let (queued, since) = try await service.supervisor.mergeNow(params.tasks ?? [])
+            return .object([
+                "queued": .array(queued.map { .object(["task": .number(JSONNumber($0.task)), "tip": .string($0.tip)]) }),
+                "since": .number(JSONNumber(since)),
+            ])
+        }
+        on("merge/wait", ServiceParams.MergeWait.self) { params, service, _ in
+            guard params.since >= 0 else { throw ResponseError.invalidParams("'since' must not be negative") }
+            let outcome = try await service.supervisor.waitForMerge(params.tasks ?? [], since: params.since)
+            return .object([
+                "decisions": .array(outcome.decisions.map(Self.json)),
+                "waiting": outcome.waiting.map { .string($0) } ?? .null,
+                "gateRuns": .number(JSONNumber(outcome.gateRuns)),
+                "account": .array(outcome.lines.map { .string($0) }),
+                "pending": .array(outcome.pending.map { .number(JSONNumber($0)) }),
+            ])
         }
         on("merge/queue") { service, _ in
             let state = try await service.mergeQueue()
             return .object([
                 "pending": .array(state.pending.map { candidate in
                     .object(["task": .number(JSONNumber(candidate.task)), "title": .string(candidate.title),
-                             "agent": .string(candidate.agent), "tip": .string(candidate.tip)])
+                             "agent": .string(candidate.agent), "tip": .string(candidate.tip), "branch": .string(candidate.branch)])
                 }),
-                "decisions": .array(state.decisions.suffix(30).map(Self.json)),
+                "decisions": .array(state.decisions.suffix(20).map(Self.json)),
             ])
         }
         on("merge/abort", ServiceParams.Task.self) { params, service, _ in
@@ -248,7 +262,7 @@ struct ServiceMethods {
     static func json(_ decision: MergeDecision) -> JSONValue {
         .object([
             "seq": .number(JSONNumber(decision.seq)), "task": .number(JSONNumber(decision.task)),
-            "landed": .bool(decision.isDone), "reason": decision.reason.map { .string($0.rawValue) } ?? .null,
+            "landed": .bool(decision.isDone), "kind": .string(decision.kind.rawValue), "reason": decision.reason.map { .string($0.rawValue) } ?? .null,
             "commit": decision.commit.map { .string($0) } ?? .null, "agent": .string(decision.agent),
             "detail": .string(decision.detail),
         ])

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BraidCore
 import Foundation
 import JSON
@@ -7,6 +10,8 @@ import JSONRPC
 /// daemon starts if needed), and turning a JSON-RPC error into one line and exit code 1.
 enum ClientCommand {
     static func run(_ name: String, _ body: (DaemonClient, CommandContext) async throws -> Int32) async -> Int32 {
+        // A daemon that dies mid-request must end the command with a message, not SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         let context: CommandContext
         do {
             context = try CommandContext.load()

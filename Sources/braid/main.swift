@@ -37,7 +37,7 @@ case "diff"?:
 case "metrics"?:
     exitCode = await MetricsCommand.run(Array(arguments.dropFirst()))
 case "merge"?:
-    exitCode = MergeCommand.run(Array(arguments.dropFirst()))
+    exitCode = await MergeCommand.run(Array(arguments.dropFirst()))
 case "approve"?:
     exitCode = await TaskCommands.approve(Array(arguments.dropFirst()))
 case "reject"?:

@@ -312,6 +312,8 @@ import TestSupport
         try project.write("BOARD.md", Run.board(todo: (1...4).map { Run.scriptTask($0, "Part \($0)", "echo \($0) > f\($0).txt") }))
         try Self.runToReview(project, tasks: 1...4)
         let environment = ["PROBE": probe.path, "PROBE_EVENTS": events.url.path]
+        // The daemon works the queue (and runs its gates): it gets the probe.
+        try Self.restartDaemon(project, environment: environment)
         let first = try BackgroundProgram(BraidBinary.path, ["merge", "#1", "#2"], directory: project.root, environment: environment)
         // The first holds the queue (it is gating) when the second one starts.
         #expect(events.readLine() == "gating", "\(first.output)")
@@ -332,6 +334,14 @@ import TestSupport
         for id in 1...4 { #expect(status[id]?["section"] == "done") }
         #expect(try Self.pending(project).isEmpty)
         for id in 1...4 { #expect(try project.git("show", "main:f\(id).txt") == "\(id)\n") }
+    }
+
+    /// Stops the project's daemon and starts a new one with `environment` (what the queue, its
+    /// gates and its crash points see).
+    static func restartDaemon(_ project: ProjectFixture, environment: [String: String]) throws {
+        #expect(try project.braid(["daemon", "stop"]).status == 0)
+        let started = try project.braid(["daemon", "start"], environment: environment)
+        #expect(started.status == 0, "\(started.stderr)")
     }
 
     // MARK: 7. Crashes
@@ -355,8 +365,14 @@ import TestSupport
         let tip = try Self.rev(project, try Self.worktree(project, task: 1).branch)
 
         let environment = point == "during the gate" ? ["KILL_BRAID_IN_GATE": "1"] : ["BRAID_MERGE_CRASH_AT": point]
+        // The daemon works the queue: it is what crashes.
+        try Self.restartDaemon(project, environment: environment)
+        let daemon = try #require(project.daemonPID)
         let crashed = try project.braid(["merge", "#1"], environment: environment)
-        #expect(crashed.status == SIGKILL, "\(crashed.stdout)\(crashed.stderr)")
+        #expect(crashed.status == 1, "\(crashed.stdout)\(crashed.stderr)")
+        #expect(crashed.stderr.contains("closed"), "\(crashed.stderr)")
+        #expect(kill(daemon, 0) != 0 || (try? String(contentsOfFile: "/proc/\(daemon)/stat", encoding: .utf8))?.contains(") Z ") == true,
+                "the daemon survived its crash point")
         #expect(crashed.stdout.contains("#1 queued at"))
         #expect(!crashed.stdout.contains("landed on main"))
 

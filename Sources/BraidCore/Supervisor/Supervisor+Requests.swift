@@ -107,22 +107,72 @@ extension Supervisor {
         wake()
     }
 
-    /// Queues tasks in Review for merging now (all of them when `ids` is empty); returns the ids queued.
-    public func enqueueForMerge(_ ids: [Int]) throws -> [Int] {
+    /// What the merge queue did for some tasks: its decisions since a point (for those tasks, or all
+    /// when none were named), whether it waits for a person, how many gates it ran on merged
+    /// results, and what it reported as it worked.
+    public struct MergeOutcome: Sendable {
+        public var decisions: [MergeDecision] = []
+        public var waiting: String?
+        public var gateRuns = 0
+        public var lines: [String] = []
+        /// Named tasks still in the queue.
+        public var pending: [Int] = []
+    }
+
+    /// Queues the tasks (any whose session has ended: not In Progress, not Done) and starts a pass
+    /// of the queue. Returns what was queued at which commit, and the merge log's position before,
+    /// from which `waitForMerge` reports decisions.
+    public func mergeNow(_ ids: [Int]) throws -> (queued: [(task: Int, tip: String)], since: Int) {
         let board = try store.read()
-        let tasks = ids.isEmpty ? board.tasks(in: .review) : try ids.map { try existing($0, on: board) }
-        var queued: [Int] = []
-        let pending = try mergeQueue.state()
-        for task in tasks {
-            guard let id = task.id else { continue }
-            guard task.section == .review else { throw RequestError.wrongState("#\(id) is in \(task.section.heading); only a task in Review can be merged") }
-            guard journal.state.task(id)?.lastGate?.passed == true else { throw RequestError.wrongState("#\(id) has no passed gate on record") }
-            if pending.candidate(id) == nil { try mergeQueue.enqueue(task, id: id, state: journal.state) }
-            queued.append(id)
+        let since = try mergeQueue.state().lastSeq
+        var queued: [(task: Int, tip: String)] = []
+        for id in ids {
+            let task = try existing(id, on: board)
+            guard task.section != .inProgress, task.section != .done, running[id] == nil else {
+                throw RequestError.wrongState("#\(id) is in \(task.section.heading); only a task whose session has ended can be merged")
+            }
+            queued.append((id, try mergeQueue.enqueue(task, id: id, state: journal.state).tip))
         }
-        if !queued.isEmpty { kickMerge() }
+        kickMerge()
         emit(.stateChanged)
-        return queued
+        return (queued, since)
+    }
+
+    /// Waits until none of the tasks (none named: no task at all) is left in the queue, or until a
+    /// pass ends waiting for a person; passes run as needed.
+    public func waitForMerge(_ ids: [Int], since: Int) async throws -> MergeOutcome {
+        var outcome = MergeOutcome()
+        let named = Set(ids)
+        func stillQueued() throws -> [Int] {
+            try mergeQueue.state().pending.map(\.task).filter { named.isEmpty || named.contains($0) }
+        }
+        // Bounded: a candidate that no pass decides (each leaves it for the next) must not hold
+        // the request forever.
+        var passes = 0
+        while !(try stillQueued()).isEmpty && passes < Self.maxPassesWaited {
+            passes += 1
+            let pass = mergePassesStarted + (merging ? 0 : 1)
+            if !merging { kickMerge() }
+            let ended = await waitForMergePass(pass)
+            outcome.gateRuns += ended.gateRuns
+            // The lines about other tasks are for those who asked about them.
+            outcome.lines += ended.lines.filter { line in named.isEmpty || Self.taskNamed(atStartOf: line).map(named.contains) ?? true }
+            if let waiting = ended.waiting {
+                outcome.waiting = waiting
+                break
+            }
+        }
+        outcome.decisions = try mergeQueue.state().decisions.filter { $0.seq > since && (named.isEmpty || named.contains($0.task)) }
+        outcome.pending = try stillQueued().filter { named.contains($0) }
+        return outcome
+    }
+
+    static let maxPassesWaited = 16
+
+    /// N for a line that starts "#N ".
+    static func taskNamed(atStartOf line: String) -> Int? {
+        guard line.hasPrefix("#") else { return nil }
+        return Int(line.dropFirst().prefix { $0.isNumber })
     }
 
     /// Takes a task out of the merge queue (a pass under way drops it before landing it).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import JSON
 
 /// The supervision loop: takes tasks from the board, runs each in its own worktree with its agent,
@@ -30,9 +31,35 @@ public actor Supervisor {
     private var reportedRunCap = false
     let mergeQueue: MergeQueue
     /// A pass of the merge queue is under way (on a thread of its own).
-    private var merging = false
+    var merging = false
     /// Something was queued during the pass: another pass follows it.
     private var mergeAgain = false
+    var mergePassesStarted = 0
+    private var mergePassesFinished = 0
+    /// Requests waiting for the end of a pass (by its number).
+    private var mergeWaiters: [(pass: Int, continuation: CheckedContinuation<MergePass, Never>)] = []
+
+    /// How a pass of the merge queue ended.
+    struct MergePass: Sendable {
+        var waiting: String?
+        var gateRuns = 0
+        /// What the queue reported as it worked.
+        var lines: [String] = []
+    }
+
+    /// The lines one pass reports, gathered from its thread.
+    final class MergeAccount: Sendable {
+        private let gathered = Mutex<[String]>([])
+        func append(_ line: String) { gathered.withLock { $0.append(line) } }
+        var lines: [String] { gathered.withLock { $0 } }
+    }
+    private var passAccount: MergeAccount?
+
+    /// Waits for the end of the pass numbered `pass` (or returns at once if it ended).
+    func waitForMergePass(_ pass: Int) async -> MergePass {
+        if pass <= mergePassesFinished { return MergePass() }
+        return await withCheckedContinuation { continuation in mergeWaiters.append((pass, continuation)) }
+    }
     private let results: AsyncStream<Event>
     private let resultSink: AsyncStream<Event>.Continuation
 
@@ -76,14 +103,18 @@ public actor Supervisor {
         }
         var iterator = results.makeAsyncIterator()
         while !stopped {
-            if mode == .running {
-                if !settled {
-                    settled = true
-                    try settleOrphans()
+            do {
+                if mode == .running {
+                    if !settled {
+                        settled = true
+                        try settleOrphans()
+                    }
+                    try await dispatch()
+                } else {
+                    try applyMergeDecisions()
                 }
-                try await dispatch()
-            } else {
-                try applyMergeDecisions()
+            } catch where !untilIdle {
+                report("could not dispatch: \(error)")
             }
             emit(.stateChanged)
             if mode == .running && running.isEmpty && !merging {
@@ -94,10 +125,15 @@ public actor Supervisor {
                 if untilIdle { break }
             }
             guard let event = await iterator.next() else { break }
-            switch event {
-            case .attempt(let result): try conclude(result)
-            case .merged(let result): try merged(result)
-            case .wake: break
+            do {
+                switch event {
+                case .attempt(let result): try conclude(result)
+                case .merged(let result): try merged(result)
+                case .wake: break
+                }
+            } catch where !untilIdle {
+                // A daemon goes on supervising: the next event may well succeed (a full disk freed).
+                report("could not record what happened: \(error)")
             }
             _ = try? journal.compactIfNeeded()
         }
@@ -171,9 +207,15 @@ public actor Supervisor {
             return
         }
         merging = true
+        mergePassesStarted += 1
         emit(.mergeStarted)
         let queue = mergeQueue, sink = resultSink
-        let report: MergeQueue.Report = { [emit] line in emit(.line(line)) }
+        let account = MergeAccount()
+        passAccount = account
+        let report: MergeQueue.Report = { [emit] line in
+            account.append(line)
+            emit(.line(line))
+        }
         Task {
             let result: Result<MergeQueue.Run, any Error> = await ThreadJob.run(name: "braid-merge") {
                 Result { try queue.process(report: report) }
@@ -184,6 +226,21 @@ public actor Supervisor {
 
     private func merged(_ result: Result<MergeQueue.Run, any Error>) throws {
         merging = false
+        mergePassesFinished += 1
+        var pass = MergePass()
+        switch result {
+        case .success(let run):
+            pass = MergePass(waiting: run.waiting, gateRuns: run.gateRuns)
+        case .failure(let error):
+            pass = MergePass(waiting: "the merge queue stopped: \(error)", gateRuns: 0)
+        }
+        pass.lines = passAccount?.lines ?? []
+        let finished = mergePassesFinished
+        mergeWaiters = mergeWaiters.filter { waiter in
+            guard waiter.pass <= finished else { return true }
+            waiter.continuation.resume(returning: pass)
+            return false
+        }
         switch result {
         case .success(let run):
             if let waiting = run.waiting { report("the merge queue waits: \(waiting)") }

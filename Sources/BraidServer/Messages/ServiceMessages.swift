@@ -80,9 +80,12 @@ enum ServiceParams {
         var agent: String
     }
 
-    struct Enqueue: Codable, Sendable {
+    struct Enqueue: Codable, Sendable { var tasks: [Int]? }
+
+    struct MergeWait: Codable, Sendable {
         var tasks: [Int]?
-        var workDoneToken: JSONValue?
+        /// The merge log's position from `merge/enqueue`: decisions after it are reported.
+        var since: Int
     }
 }
 
