@@ -2,9 +2,11 @@ import BraidCore
 import Foundation
 import JSON
 
-/// `braid worktree list [--json]`, `braid worktree prune`, `braid worktree create #N [--json]`.
+/// `braid worktree list [--json]`, `braid worktree prune` (through the daemon), and
+/// `braid worktree create #N [--json]` (here: a worktree made by hand for a task, for people and
+/// tests that work in it themselves).
 enum WorktreeCommand {
-    static func run(_ argv: [String]) -> Int32 {
+    static func run(_ argv: [String]) async -> Int32 {
         let subcommands = ["list", "prune", "create"]
         guard let subcommand = argv.first else { return Usage.fail("worktree: usage: braid worktree list|prune|create #N") }
         let arguments: Arguments
@@ -17,10 +19,16 @@ enum WorktreeCommand {
             switch subcommand {
             case "list":
                 guard arguments.positionals.isEmpty else { return Usage.fail("worktree list: takes no arguments") }
-                return try list(json: arguments.has("--json"))
+                return await ClientCommand.run("worktree list") { client, _ in
+                    list(try await client.call("worktree/list")["worktrees"]?.arrayValue ?? [], json: arguments.has("--json"))
+                }
             case "prune":
                 guard arguments.positionals.isEmpty else { return Usage.fail("worktree prune: takes no arguments") }
-                return try prune()
+                return await ClientCommand.run("worktree prune") { client, _ in
+                    let pruned = try await client.call("worktree/prune")["pruned"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                    print(pruned.isEmpty ? "nothing to prune" : pruned.joined(separator: "\n"))
+                    return 0
+                }
             case "create":
                 let ids = arguments.positionals.compactMap(Arguments.taskID)
                 guard !ids.isEmpty, ids.count == arguments.positionals.count else {
@@ -35,25 +43,9 @@ enum WorktreeCommand {
         }
     }
 
-    static func list(json: Bool) throws -> Int32 {
-        let context = try CommandContext.load()
-        let manager = try context.workspace.worktreeManager(context.config)
-        let registered = try context.workspace.worktreeRegistry.all()
-        let startByPath = Dictionary(registered.values.map { ($0.path.standardizedFileURL.path, $0) }, uniquingKeysWith: { a, _ in a })
-        let worktrees = try manager.list()
+    static func list(_ worktrees: [JSONValue], json: Bool) -> Int32 {
         if json {
-            printJSON(.array(worktrees.map { info in
-                let record = startByPath[info.path.standardizedFileURL.path]
-                return .object([
-                    "path": .string(info.path.path),
-                    "branch": info.branch.map { .string($0) } ?? .null,
-                    "head": info.head.map { .string($0) } ?? .null,
-                    "task": record.map { .number(JSONNumber($0.taskID)) } ?? .null,
-                    "startCommit": record.map { .string($0.startCommit) } ?? .null,
-                    "locked": .bool(info.isLocked),
-                    "missing": .bool(!info.folderExists),
-                ])
-            }))
+            printJSON(.array(worktrees))
             return 0
         }
         guard !worktrees.isEmpty else {
@@ -61,24 +53,11 @@ enum WorktreeCommand {
             return 0
         }
         let rows = worktrees.map { info -> [String] in
-            let record = startByPath[info.path.standardizedFileURL.path]
-            let state = !info.folderExists ? "missing" : info.isLocked ? "locked" : "ok"
-            return [record.map { "#\($0.taskID)" } ?? "-", info.branch ?? "(detached)", state,
-                    record.map { String($0.startCommit.prefix(12)) } ?? "-", info.path.path]
+            let state = info["missing"]?.boolValue == true ? "missing" : info["locked"]?.boolValue == true ? "locked" : "ok"
+            return [info["task"]?.intValue.map { "#\($0)" } ?? "-", info.string("branch") ?? "(detached)", state,
+                    info.string("startCommit").map { String($0.prefix(12)) } ?? "-", info.string("path") ?? ""]
         }
         print(TextTable(header: ["TASK", "BRANCH", "STATE", "STARTED AT", "PATH"], rows: rows, maxCellWidth: 200).rendered)
-        return 0
-    }
-
-    static func prune() throws -> Int32 {
-        let context = try CommandContext.load()
-        let manager = try context.workspace.worktreeManager(context.config)
-        let pruned = try manager.prune()
-        // Forget the tasks whose worktree is gone.
-        try context.workspace.worktreeRegistry.change { entries in
-            entries = entries.filter { FileManager.default.fileExists(atPath: $0.value.path.path) }
-        }
-        print(pruned.isEmpty ? "nothing to prune" : pruned.joined(separator: "\n"))
         return 0
     }
 

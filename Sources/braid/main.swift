@@ -7,6 +7,22 @@ import Foundation
 /// Entry point: `braid <command> [args]`. Each command is its own type; this file only routes.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let exitCode: Int32
+// `braid COMMAND --help` (and `braid help COMMAND`): that command's usage, on stdout.
+let helpAsked = arguments.dropFirst().contains { $0 == "--help" || $0 == "-h" }
+if let command = arguments.first, command != "help", helpAsked {
+    guard let help = Usage.help(for: command) else {
+        exit(Usage.fail("unknown command '\(command)'" + Usage.suggestion(for: command, among: Usage.commands)))
+    }
+    print(help)
+    exit(0)
+}
+if arguments.first == "help", arguments.count == 2 {
+    guard let help = Usage.help(for: arguments[1]) else {
+        exit(Usage.fail("unknown command '\(arguments[1])'" + Usage.suggestion(for: arguments[1], among: Usage.commands)))
+    }
+    print(help)
+    exit(0)
+}
 switch arguments.first {
 case "serve"?:
     exitCode = await ServeCommand.run(Array(arguments.dropFirst()))
@@ -19,7 +35,7 @@ case "add"?:
 case "status"?:
     exitCode = await StatusCommand.run(Array(arguments.dropFirst()))
 case "worktree"?:
-    exitCode = WorktreeCommand.run(Array(arguments.dropFirst()))
+    exitCode = await WorktreeCommand.run(Array(arguments.dropFirst()))
 case "run"?:
     exitCode = await RunCommand.run(Array(arguments.dropFirst()))
 case "log"?:
