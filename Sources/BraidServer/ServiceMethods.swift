@@ -153,8 +153,27 @@ struct ServiceMethods {
 
         // Gate
         on("gate/run", ServiceParams.Gate.self) { params, service, context in
-            let result = try await service.supervisor.gateNow(task: params.task)
-            return EventForwarder.gateResult(task: params.task, session: "", result)
+            let token = params.workDoneToken
+            if let token {
+                guard token.stringValue != nil || token.intValue != nil else {
+                    throw ResponseError.invalidParams("'workDoneToken' must be a string or an integer")
+                }
+                context.connection.notify("$/progress", params: ["token": token, "value": [
+                    "kind": "begin", "title": .string("Gate of #\(params.task)"), "cancellable": false]])
+            }
+            do {
+                let result = try await service.supervisor.gateNow(task: params.task)
+                if let token {
+                    context.connection.notify("$/progress", params: ["token": token, "value": [
+                        "kind": "end", "message": .string(result.summary)]])
+                }
+                return EventForwarder.gateResult(task: params.task, session: "", result)
+            } catch {
+                if let token {
+                    context.connection.notify("$/progress", params: ["token": token, "value": ["kind": "end", "message": .string("\(error)")]])
+                }
+                throw error
+            }
         }
 
         // Review and decisions
