@@ -162,12 +162,12 @@ struct ServiceMethods {
                     "kind": "begin", "title": .string("Gate of #\(params.task)"), "cancellable": false]])
             }
             do {
-                let result = try await service.supervisor.gateNow(task: params.task)
+                let (session, result) = try await service.supervisor.gateNow(task: params.task)
                 if let token {
                     context.connection.notify("$/progress", params: ["token": token, "value": [
                         "kind": "end", "message": .string(result.summary)]])
                 }
-                return EventForwarder.gateResult(task: params.task, session: "", result)
+                return EventForwarder.gateResult(task: params.task, session: session, result)
             } catch {
                 if let token {
                     context.connection.notify("$/progress", params: ["token": token, "value": ["kind": "end", "message": .string("\(error)")]])

@@ -184,7 +184,7 @@ extension Supervisor {
     }
 
     /// Runs the gate on the task's worktree as it is now, outside any try (a person checking).
-    public func gateNow(task id: Int) async throws -> GateResult {
+    public func gateNow(task id: Int) async throws -> (session: String, result: GateResult) {
         _ = try existing(id)
         guard running[id] == nil else { throw RequestError.wrongState("#\(id) has a session or a gate running") }
         guard let worktree = try registry.worktree(forTask: id) else { throw RequestError.wrongState("#\(id) has no worktree") }
@@ -192,7 +192,7 @@ extension Supervisor {
         emit(.gateStarted(task: id, session: session, steps: config.gate.map(\.name)))
         let result = await GateRunner(config: config).run(in: worktree.path)
         emit(.gateFinished(task: id, session: session, result: result))
-        return result
+        return (session, result)
     }
 
     /// The journal's view of every task, sessions and outcomes (for listings).
