@@ -36,6 +36,8 @@ public struct BraidConfig: Sendable, Equatable {
     public var copy: [String] = []
     /// How the merge queue lands gated work on `baseBranch`.
     public var mergeQueue = MergeQueueConfig()
+    /// The fresh-context reviewer (off unless `review.agent` is set).
+    public var review = ReviewConfig()
 
     public init() {}
 }

@@ -7,7 +7,7 @@ struct ConfigReader {
 
     static let fields = ["board", "baseBranch", "maxSessions", "maxRetries", "defaultAgent", "fallback", "agents", "gate",
                          "stepTimeoutSeconds", "sessionTimeoutSeconds", "stallTimeoutSeconds", "maxCostPerTaskUSD", "maxCostPerRunUSD",
-                         "worktreeRoot", "symlink", "copy", "mergeQueue"]
+                         "worktreeRoot", "symlink", "copy", "mergeQueue", "review"]
 
     func fail(_ path: [String], _ message: String) -> ConfigError {
         ConfigError(file: file, line: locator.line(of: path), field: FieldLocator.display(path), message: message)
@@ -45,7 +45,33 @@ struct ConfigReader {
             config.copy = try array(v, ["copy"]).enumerated().map { i, e throws(ConfigError) in try sharedPath(e, ["copy", "[\(i)]"]) }
         }
         if let v = members["mergeQueue"] { config.mergeQueue = try mergeQueue(v) }
+        if let v = members["review"] { config.review = try review(v) }
+        if let agent = config.review.agent, config.agents[agent] == nil, !AgentProfile.builtInNames.contains(agent) {
+            throw fail(["review", "agent"], "names no agent: define agents.\(agent), or use one of " + AgentProfile.builtInNames.joined(separator: ", "))
+        }
         return config
+    }
+
+    func review(_ value: JSONValue) throws(ConfigError) -> ReviewConfig {
+        let path = ["review"]
+        guard case .object(let fields) = value else { throw fail(path, "must be an object") }
+        try rejectUnknown(fields, known: ["agent", "auto", "threshold", "veto", "maxDiffBytes"], at: path)
+        var review = ReviewConfig()
+        if let v = fields["agent"] { review.agent = try name(v, path + ["agent"]) }
+        for key in ["auto", "veto"] {
+            guard let v = fields[key] else { continue }
+            guard case .bool(let flag) = v else { throw fail(path + [key], "must be true or false") }
+            if key == "auto" { review.auto = flag } else { review.veto = flag }
+        }
+        if let v = fields["threshold"] {
+            let text = try string(v, path + ["threshold"])
+            guard let severity = ReviewSeverity(rawValue: text) else {
+                throw fail(path + ["threshold"], "must be one of " + ReviewSeverity.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            review.threshold = severity
+        }
+        if let v = fields["maxDiffBytes"] { review.maxDiffBytes = try integer(v, path + ["maxDiffBytes"], 1_000...50_000_000) }
+        return review
     }
 
     func mergeQueue(_ value: JSONValue) throws(ConfigError) -> MergeQueueConfig {

@@ -33,4 +33,14 @@ extension WorktreeManager {
         try git.at(worktree.path).run(["diff", "--quiet", "--no-ext-diff", commit ?? worktree.startCommit, "HEAD", "--"],
                                       context: "comparing #\(worktree.taskID) with its start", accepting: [0, 1]).status == 1
     }
+
+    /// Undoes whatever is uncommitted in the worktree (tracked changes and untracked files; ignored
+    /// files stay): what a reviewer, which must not change the work, left behind.
+    public func discardUncommitted(_ worktree: TaskWorktree) throws(GitError) {
+        let context = "undoing what #\(worktree.taskID)'s reviewer left"
+        let git = git.at(worktree.path)
+        guard !(try git.output(["status", "--porcelain", "--untracked-files=all"], context: context)).isEmpty else { return }
+        try git.run(["reset", "--quiet", "--hard", "HEAD"], context: context)
+        try git.run(["clean", "-fdq"], context: context)
+    }
 }
