@@ -51,7 +51,8 @@ extension Supervisor {
         // Work that passed its gate (Review) or landed (Done) is not undone by these.
         let allowed: Set<BoardSection> = outcome == .retriedByUser ? [.blocked] : [.todo, .blocked]
         guard allowed.contains(task.section) else {
-            throw RequestError.wrongState("#\(id) is in \(task.section.heading); this applies to "
+            let action = outcome == .retriedByUser ? "retry" : outcome == .reassigned ? "reassign" : outcome == .abandoned ? "abandon" : "this"
+            throw RequestError.wrongState("#\(id) is in \(task.section.heading); \(action) applies to "
                 + allowed.map(\.heading).sorted().joined(separator: " or ") + " tasks")
         }
         if let agent { _ = try AgentProfile.named(agent, config: config, context: "reassigning #\(id)") }
