@@ -81,9 +81,10 @@ public final class BraidServer: Sendable {
         table.on(InitializedNotification.self) { [self] _, connection in
             // Once per session, however often a client repeats it.
             guard !initializedReceived.exchange(true, ordering: .relaxed) else { return }
+            // Subscribed first: a client told "ready" hears of every change made after it.
+            await startForwarding(connection)
             connection.notify(LogMessageNotification.self, .init(type: .info,
                 message: "\(BraidVersion.name) \(BraidVersion.current) ready (pid \(getpid()))"))
-            await startForwarding(connection)
         }
         table.on(ShutdownRequest.self, ordering: .ordered) { [self] _, _ in
             await stopForwarding()
