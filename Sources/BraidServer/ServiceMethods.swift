@@ -29,8 +29,9 @@ struct ServiceMethods {
         func on<P: Decodable & Sendable>(_ method: String, _ type: P.Type,
                                          _ body: @escaping @Sendable (P, Service, RequestContext) async throws -> JSONValue) {
             table.onRequest(method) { params, context in
-                let decoded = try ParamsCoding.decode(P.self, from: params, positional: [])
+                // Outside a Braid repository that comes first, whatever the params.
                 let service = try server.requireService()
+                let decoded = try ParamsCoding.decode(P.self, from: params, positional: [])
                 do {
                     return try await body(decoded, service, context)
                 } catch {

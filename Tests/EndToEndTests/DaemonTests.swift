@@ -527,6 +527,11 @@ import TestSupport
             ErrorCase(params: ["tasks": "all"], code: invalidParams, why: "mistyped tasks"),
             ErrorCase(params: ["tasks": [2]], code: wrongState, why: "a task in Todo"),
         ],
+        "merge/wait": [
+            ErrorCase(params: ["tasks": [99], "since": 0], code: taskNotFound, why: "unknown task"),
+            ErrorCase(params: ["tasks": [1]], code: invalidParams, why: "missing since"),
+            ErrorCase(params: ["tasks": [1], "since": -1], code: invalidParams, why: "negative since"),
+        ],
         "merge/queue": [],
         "merge/abort": [
             ErrorCase(params: ["task": 99], code: taskNotFound, why: "unknown task"),

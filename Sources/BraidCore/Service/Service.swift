@@ -17,6 +17,7 @@ public actor Service {
     nonisolated let mergeLog: MergeLog
     private var subscribers: [Int: AsyncStream<ServiceEvent>.Continuation] = [:]
     private var nextSubscriber = 0
+    private var clients: Set<Int> = []
     /// Per task, what clients were last told.
     private var told: [Int: TaskSnapshot] = [:]
     private var boardStamp: FileStamp?
@@ -102,18 +103,22 @@ public actor Service {
     // MARK: Subscribers
 
     /// Every event from now on, in order, until `unsubscribe`.
-    public func subscribe() -> (Int, AsyncStream<ServiceEvent>) {
+    /// - Parameter client: false for the daemon's own listeners (its log), which are not clients.
+    public func subscribe(client: Bool = true) -> (Int, AsyncStream<ServiceEvent>) {
         let (stream, sink) = AsyncStream<ServiceEvent>.makeStream()
         nextSubscriber += 1
         subscribers[nextSubscriber] = sink
+        if client { clients.insert(nextSubscriber) }
         return (nextSubscriber, stream)
     }
 
     public func unsubscribe(_ id: Int) {
         subscribers.removeValue(forKey: id)?.finish()
+        clients.remove(id)
     }
 
-    public var subscriberCount: Int { subscribers.count }
+    /// Clients listening now.
+    public var subscriberCount: Int { clients.count }
 
     func broadcast(_ event: ServiceEvent) {
         for subscriber in subscribers.values { subscriber.yield(event) }

@@ -131,6 +131,9 @@ extension Supervisor {
             guard task.section != .inProgress, task.section != .done, running[id] == nil else {
                 throw RequestError.wrongState("#\(id) is in \(task.section.heading); only a task whose session has ended can be merged")
             }
+            guard try registry.worktree(forTask: id) != nil else {
+                throw RequestError.wrongState("#\(id) has no worktree: there is no work of its to merge")
+            }
             queued.append((id, try mergeQueue.enqueue(task, id: id, state: journal.state).tip))
         }
         kickMerge()
@@ -142,6 +145,8 @@ extension Supervisor {
     /// pass ends waiting for a person; passes run as needed.
     public func waitForMerge(_ ids: [Int], since: Int) async throws -> MergeOutcome {
         var outcome = MergeOutcome()
+        let board = try store.read()
+        for id in ids { _ = try existing(id, on: board) }
         let named = Set(ids)
         func stillQueued() throws -> [Int] {
             try mergeQueue.state().pending.map(\.task).filter { named.isEmpty || named.contains($0) }

@@ -51,7 +51,7 @@ final class DaemonHost: Sendable {
     /// Serves until told to stop; returns the exit code.
     func run() async -> Int32 {
         // The supervisor's account goes to the daemon's log too, for whoever investigates later.
-        let (_, account) = await service.subscribe()
+        let (_, account) = await service.subscribe(client: false)
         Task { [self] in
             for await event in account { if case .log(let line) = event { log(line) } }
         }
