@@ -27,11 +27,17 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
     private static let highWater = 8 << 20
     private static let lowWater = 1 << 20
 
-    /// - Parameter closeOnDeinit: whether the channel owns the descriptors (pipes) or not (stdio).
-    public init(input: Int32, output: Int32, closeOnDeinit: Bool = false) {
+    /// Bytes read from the input before the channel took it over, delivered first.
+    private let alreadyRead: [UInt8]
+
+    /// - Parameters:
+    ///   - closeOnDeinit: whether the channel owns the descriptors (pipes) or not (stdio).
+    ///   - alreadyRead: what the caller read from `input` before (to look at the first message).
+    public init(input: Int32, output: Int32, closeOnDeinit: Bool = false, alreadyRead: [UInt8] = []) {
         self.inputFD = input
         self.outputFD = output
         self.closeOnDeinit = closeOnDeinit
+        self.alreadyRead = alreadyRead
     }
 
     deinit {
@@ -48,7 +54,9 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
         condition.unlock()
 
         let fd = inputFD
+        let alreadyRead = self.alreadyRead
         let reader = Thread {
+            if !alreadyRead.isEmpty { alreadyRead.withUnsafeBytes { onInput($0) } }
             let capacity = 65536
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
             defer { buffer.deallocate() }

@@ -34,10 +34,15 @@ enum ServeCommand {
 
         // A peer that went away must not kill us with SIGPIPE: a failed write ends the session instead.
         signal(SIGPIPE, SIG_IGN)
-        if !arguments.has("--standalone"),
-           let workspace = try? Workspace.locate(from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)),
-           FileManager.default.fileExists(atPath: workspace.configURL.path) {
-            return DaemonBridge.run(DaemonPaths(workspace: workspace), clientProcessID: clientProcessID)
+        var alreadyRead: [UInt8] = []
+        if !arguments.has("--standalone") {
+            // The repository the client names (else the one we started in) decides: its daemon serves.
+            let first = FirstMessage.take(from: STDIN_FILENO, maxMessageSize: maxMessageSize)
+            alreadyRead = first.bytes
+            let folder = first.root ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            if let workspace = try? Workspace.locate(from: folder), FileManager.default.fileExists(atPath: workspace.configURL.path) {
+                return DaemonBridge.run(DaemonPaths(workspace: workspace), clientProcessID: clientProcessID, alreadyRead: alreadyRead)
+            }
         }
         // Keep the real stdout for the protocol and point fd 1 at stderr, so that a stray print
         // from anywhere in the process cannot corrupt the stream.
@@ -45,7 +50,7 @@ enum ServeCommand {
         let protocolOutput = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
         dup2(STDERR_FILENO, STDOUT_FILENO)
 
-        let channel = FileDescriptorChannel(input: STDIN_FILENO, output: protocolOutput)
+        let channel = FileDescriptorChannel(input: STDIN_FILENO, output: protocolOutput, alreadyRead: alreadyRead)
         let exitNow: @Sendable (Int32) -> Void = { code in
             // Bounded: a peer that neither reads nor closes must not keep us alive.
             channel.flush(timeout: .seconds(2))

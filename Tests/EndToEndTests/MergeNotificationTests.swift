@@ -30,8 +30,8 @@ import TestSupport
 
     @Test func aClientHearsOfLandingsAndRefusalsMadeByAnotherProcess() throws {
         let project = try Self.project()
-        // Started in the repository: `braid serve` bridges to its daemon.
-        let server = try RawServer(directory: project.root)
+        // Started elsewhere: `initialize`'s rootPath names the repository, whose daemon serves.
+        let server = try RawServer()
         server.send(["jsonrpc": "2.0", "id": 1, "method": "initialize",
                      "params": ["processId": .null, "rootPath": .string(project.root.path), "capabilities": [:]]])
         #expect(server.next()?["id"] == 1)

@@ -6,7 +6,8 @@ import Foundation
 /// `braid serve` in a Braid repository: copies stdin to the daemon's socket and the socket to
 /// stdout, byte for byte, so the editor speaks to the daemon as if it were this process.
 enum DaemonBridge {
-    static func run(_ paths: DaemonPaths, clientProcessID: Int32?) -> Int32 {
+    /// - Parameter alreadyRead: what was read from stdin before (the first message), sent first.
+    static func run(_ paths: DaemonPaths, clientProcessID: Int32?, alreadyRead: [UInt8] = []) -> Int32 {
         let socket: Int32
         do {
             socket = try DaemonLauncher.connect(paths)
@@ -19,6 +20,10 @@ enum DaemonBridge {
         }
         // The editor's requests to the daemon; at their end, the daemon sees end of input.
         Thread.detachNewThread {
+            guard alreadyRead.withUnsafeBytes({ writeAll($0, to: socket) }) else {
+                shutdown(socket, Int32(SHUT_WR))
+                return
+            }
             _ = copy(from: STDIN_FILENO, to: socket)
             shutdown(socket, Int32(SHUT_WR))
         }
@@ -37,15 +42,20 @@ enum DaemonBridge {
                 if errno == EINTR { continue }
                 return true
             }
-            var written = 0
-            while written < count {
-                let n = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                written += n
-            }
+            guard buffer.withUnsafeBytes({ writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count]), to: output) }) else { return false }
         }
+    }
+
+    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to output: Int32) -> Bool {
+        var written = 0
+        while written < bytes.count {
+            let n = write(output, bytes.baseAddress.map { $0 + written }, bytes.count - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            written += n
+        }
+        return true
     }
 }
