@@ -18,6 +18,7 @@ struct ServiceMethods {
         "merge/enqueue", "merge/wait", "merge/queue", "merge/abort",
         "worktree/list", "worktree/prune",
         "metrics/get",
+        "review/findings", "review/adjudicate", "review/run",
     ]
 
     /// The most `session/log` returns in one answer; page with `offset`.
@@ -59,7 +60,21 @@ struct ServiceMethods {
         on("workspace/status") { service, _ in await service.status() }
 
         // Tasks
-        on("task/list") { service, _ in .object(["tasks": .array(await service.tasks().map(\.json))]) }
+        on("task/list", ServiceParams.List.self) { params, service, _ in
+            var tasks = await service.tasks()
+            if let name = params.section {
+                guard let section = BoardSection(rawValue: name) else {
+                    throw ResponseError.invalidParams("'section' must be one of " + BoardSection.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                tasks = tasks.filter { $0.section == section }
+            }
+            switch params.orderBy {
+            case nil, "board"?: break
+            case "risk"?: tasks.sort { ($0.risk?.score ?? -1, -$0.id) > ($1.risk?.score ?? -1, -$1.id) }
+            case let other?: throw ResponseError.invalidParams("'orderBy' must be board or risk, not '\(other)'")
+            }
+            return .object(["tasks": .array(tasks.map(\.json))])
+        }
         on("task/add", ServiceParams.Add.self) { params, service, _ in
             var section = BoardSection.todo
             if let name = params.section {
@@ -247,6 +262,24 @@ struct ServiceMethods {
         on("worktree/list") { service, _ in .object(["worktrees": try await service.worktrees()]) }
         on("worktree/prune") { service, _ in .object(["pruned": .array(try await service.pruneWorktrees().map { .string($0) })]) }
         on("metrics/get") { service, _ in try await service.metrics().json }
+
+        // Review
+        on("review/findings", ServiceParams.Task.self) { params, service, _ in
+            _ = try await service.task(params.task)
+            guard let record = service.supervisor.reviews.record(params.task) else {
+                throw RequestError.wrongState("#\(params.task) has not been reviewed")
+            }
+            return record.json
+        }
+        on("review/adjudicate", ServiceParams.Adjudicate.self) { params, service, _ in
+            guard !params.decisions.isEmpty else { throw ResponseError.invalidParams("'decisions' must name at least one finding") }
+            let decisions = params.decisions.map { (finding: $0.finding, keep: $0.keep, reason: $0.reason) }
+            return try await service.supervisor.adjudicate(task: params.task, decisions: decisions).json
+        }
+        on("review/run", ServiceParams.Task.self) { params, service, _ in
+            try await service.supervisor.reviewAgain(task: params.task)
+            return try await service.task(params.task).json
+        }
     }
 
     /// Board fields from params: lists joined as the board writes them; "" (or an empty list)

@@ -31,12 +31,13 @@ enum StatusCommand {
 
     static func render(_ tasks: [JSONValue]) -> String {
         guard !tasks.isEmpty else { return "no tasks yet: add one with `braid add TITLE`" }
-        let header = ["ID", "SECTION", "TITLE", "OWNER", "SESSIONS", "FAILED", "GATE", "BLOCKED"]
+        let header = ["ID", "SECTION", "TITLE", "OWNER", "SESSIONS", "FAILED", "GATE", "RISK", "BLOCKED / REVIEW"]
         let cells = tasks.map { task -> [String] in
             let section = task.string("section").flatMap(BoardSection.init(rawValue:))?.heading ?? "?"
             return ["#\(task.int("id"))", section, task.string("title") ?? "", task.string("owner") ?? "-",
                     String(task.int("sessions")), String(task.int("attempts")), task.string("lastGate") ?? "-",
-                    task.string("blockedReason") ?? ""]
+                    task["risk"]?["score"]?.intValue.map { "\($0) \(task["risk"]?.string("level") ?? "")" } ?? "-",
+                    task.string("blockedReason") ?? task.string("review") ?? ""]
         }
         return TextTable(header: header, rows: cells).rendered
     }

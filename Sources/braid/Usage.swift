@@ -6,7 +6,7 @@ import BraidCore
 /// The CLI's help text and its one-line errors.
 enum Usage {
     static let commands = ["demo", "serve", "daemon", "call", "init", "add", "status", "run", "watch", "log", "diff", "approve",
-                           "reject", "retry", "reassign", "abandon", "cancel", "merge", "metrics", "worktree", "version", "help"]
+                           "reject", "review", "retry", "reassign", "abandon", "cancel", "merge", "metrics", "worktree", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -39,6 +39,9 @@ enum Usage {
           approve #N             accept a task in Review: it goes to the merge queue
           reject #N --feedback TEXT
                                  send a task in Review back to its agent with your feedback
+          review #N [--keep 1,2] [--overrule 3] [--reason TEXT] [--again]
+                                 the reviewer's findings on a task in Review, and your decision on
+                                 each: kept findings go back to its agent; none kept, it is merged
           retry #N [--guidance TEXT]   a blocked task back to Todo, tries counted afresh
           reassign #N AGENT      a Todo or blocked task back to Todo with another agent
           abandon #N             give up on a Todo or blocked task: worktree and branch removed
@@ -54,7 +57,7 @@ enum Usage {
           version                print the version
           help [COMMAND]         print this text, or one command's part of it (also COMMAND --help)
 
-        --json on add, status, diff, merge, metrics, watch and worktree list|create prints JSON for scripts.
+        --json on add, status, diff, merge, metrics, review, watch and worktree list|create prints JSON for scripts.
         exit codes: 0 success, 1 the command failed (or, for merge, a task was sent back or the queue
         waits), 2 usage error, 3 `daemon status` when no daemon runs
         """

@@ -58,6 +58,8 @@ case "approve"?:
     exitCode = await TaskCommands.approve(Array(arguments.dropFirst()))
 case "reject"?:
     exitCode = await TaskCommands.reject(Array(arguments.dropFirst()))
+case "review"?:
+    exitCode = await ReviewCommand.run(Array(arguments.dropFirst()))
 case "watch"?:
     exitCode = await WatchCommand.run(Array(arguments.dropFirst()))
 case "daemon"?:

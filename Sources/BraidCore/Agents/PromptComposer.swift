@@ -54,10 +54,16 @@ public enum PromptComposer {
             sections.append(text)
         }
 
-        if let retry {
+        if let retry, retry.sentBack {
+            sections.append("## Your work was sent back")
+            sections.append("Its gate passed, but it was reviewed and needs changes. Your earlier changes are still in "
+                            + "this folder: change what is asked below rather than starting over.")
+        } else if let retry {
             sections.append("## Previous try failed")
             sections.append("This is try \(retry.attempt). Your earlier changes are still in this folder: "
                             + "fix what failed rather than starting over.")
+        }
+        if let retry {
             if let summary = bounded(retry.gateSummary, limit: feedbackLimit) {
                 sections.append("### Gate output")
                 let fence = fence(for: summary, minimum: 3)

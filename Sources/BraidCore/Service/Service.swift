@@ -22,6 +22,7 @@ public actor Service {
     private var told: [Int: TaskSnapshot] = [:]
     private var boardStamp: FileStamp?
     private var journalEvents = -1
+    private var reviewsVersion = -1
     private var mergeSeq = 0
     private var mergeStamp: FileStamp?
     /// Something told in snapshots changed outside the files (a session started or ended).
@@ -97,7 +98,8 @@ public actor Service {
         let busy = await supervisor.busyTasks
         let merging = await supervisor.isMerging
         let mode = await supervisor.mode
-        return busy.isEmpty && !merging && mode != .running
+        let reviewing = await supervisor.reviewingTasks
+        return busy.isEmpty && !merging && mode != .running && reviewing.isEmpty
     }
 
     // MARK: Subscribers
@@ -195,7 +197,9 @@ public actor Service {
         }
         let stamp = FileStamp(of: store.path)
         let events = journal.eventCount
-        guard dirty || stamp != boardStamp || events != journalEvents else { return }
+        let reviewsNow = supervisor.reviews.version
+        guard dirty || stamp != boardStamp || events != journalEvents || reviewsNow != reviewsVersion else { return }
+        reviewsVersion = reviewsNow
         guard var board = try? store.read() else { return }
         if board.tasks.contains(where: { $0.id == nil }) {
             // A task written by hand: numbered now, so that clients can name it.
@@ -211,7 +215,8 @@ public actor Service {
             guard let id = task.id else { continue }
             seen.insert(id)
             let running = runningSessions[id]
-            let snapshot = TaskSnapshot(task, id: id, record: state.task(id), runningSession: running, queued: pendingMerges.contains(id))
+            let snapshot = TaskSnapshot(task, id: id, record: state.task(id), runningSession: running, queued: pendingMerges.contains(id),
+                                        review: supervisor.reviews.record(id))
             if told[id] != snapshot {
                 told[id] = snapshot
                 broadcast(.taskChanged(snapshot))

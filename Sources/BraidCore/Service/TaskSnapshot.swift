@@ -21,8 +21,12 @@ public struct TaskSnapshot: Sendable, Equatable {
     /// Waiting in the merge queue.
     public let queued: Bool
     public let landedCommit: String?
+    /// How closely to look at its diff, once its gate passed.
+    public let risk: RiskScore?
+    /// Where its review stands, while it is in Review ("review: 2 findings (worst high), 1 to decide").
+    public let review: String?
 
-    public init(_ task: BoardTask, id: Int, record: TaskRecord?, runningSession: String?, queued: Bool) {
+    public init(_ task: BoardTask, id: Int, record: TaskRecord?, runningSession: String?, queued: Bool, review: ReviewRecord? = nil) {
         self.id = id
         title = task.title
         section = task.section
@@ -35,6 +39,8 @@ public struct TaskSnapshot: Sendable, Equatable {
         self.runningSession = runningSession
         self.queued = queued
         landedCommit = task.landedCommit
+        risk = review?.risk
+        self.review = task.section == .review ? review.flatMap { $0.summary.isEmpty ? nil : $0.summary } : nil
     }
 
     public var json: JSONValue {
@@ -45,6 +51,7 @@ public struct TaskSnapshot: Sendable, Equatable {
             "attempts": .number(JSONNumber(attempts)), "sessions": .number(JSONNumber(sessions)),
             "lastGate": optional(lastGate), "blockedReason": optional(blockedReason),
             "runningSession": optional(runningSession), "queued": .bool(queued), "landedCommit": optional(landedCommit),
+            "risk": risk?.json ?? .null, "review": optional(review),
         ])
     }
 }

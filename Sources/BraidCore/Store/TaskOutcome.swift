@@ -32,6 +32,9 @@ public struct TaskOutcome: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// A person read the work in Review and sent it back with feedback for the agent. Not a
     /// failed try: the gate passed.
     public static let rejected = TaskOutcome(rawValue: "rejected")
+    /// A person kept some of the reviewer's findings: the task goes back to its agent with them.
+    /// Not a failed try: its gate passed.
+    public static let reviewChanges = TaskOutcome(rawValue: "reviewChanges")
     /// A person accepted the work in Review: it goes to the merge queue.
     public static let approved = TaskOutcome(rawValue: "approved")
 

@@ -86,6 +86,7 @@ extension Supervisor {
         guard journal.state.task(id)?.lastGate?.passed == true else {
             throw RequestError.wrongState("#\(id) has no passed gate on record")
         }
+        if let veto = vetoBlocks(id) { throw RequestError.wrongState(veto) }
         try journal.append(.taskOutcome(task: id, outcome: .approved, detail: nil, agent: nil, at: Date()))
         if try mergeQueue.state().candidate(id) == nil {
             try mergeQueue.enqueue(task, id: id, state: journal.state)
@@ -134,6 +135,7 @@ extension Supervisor {
             guard try registry.worktree(forTask: id) != nil else {
                 throw RequestError.wrongState("#\(id) has no worktree: there is no work of its to merge")
             }
+            if let veto = vetoBlocks(id) { throw RequestError.wrongState(veto) }
             queued.append((id, try mergeQueue.enqueue(task, id: id, state: journal.state).tip))
         }
         kickMerge()

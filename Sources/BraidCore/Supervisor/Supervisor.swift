@@ -19,6 +19,11 @@ public actor Supervisor {
     let registry: WorktreeRegistry
     let manager: WorktreeManager
     private let runner: AttemptRunner
+    let reviewRunner: ReviewRunner
+    /// Every task's review record (risk, findings, decisions); shared with the service's listings.
+    public nonisolated let reviews: ReviewStore
+    /// Tasks whose review runs, with its session.
+    var reviewing: [Int: String] = [:]
     let emit: Report
     var running: [Int: AttemptPlan] = [:]
     /// Whether new sessions start from the board.
@@ -60,6 +65,11 @@ public actor Supervisor {
         if pass <= mergePassesFinished { return MergePass() }
         return await withCheckedContinuation { continuation in mergeWaiters.append((pass, continuation)) }
     }
+    /// Hands a finished review to the loop (the event type stays private to this file).
+    nonisolated var resultSinkForReviews: @Sendable (ReviewRecord) -> Void {
+        let sink = resultSink
+        return { record in sink.yield(.reviewed(record)) }
+    }
     private let results: AsyncStream<Event>
     private let resultSink: AsyncStream<Event>.Continuation
 
@@ -69,6 +79,7 @@ public actor Supervisor {
         case attempt(AttemptResult)
         case merged(Result<MergeQueue.Run, any Error>)
         case wake
+        case reviewed(ReviewRecord)
     }
 
     public init(workspace: Workspace, config: BraidConfig, journal: Journal, report: @escaping Report) throws {
@@ -80,6 +91,8 @@ public actor Supervisor {
         registry = workspace.worktreeRegistry
         manager = try workspace.worktreeManager(config)
         runner = AttemptRunner(workspace: workspace, config: config, manager: manager)
+        reviewRunner = ReviewRunner(workspace: workspace, config: config, manager: manager)
+        reviews = ReviewStore(directory: workspace.stateDirectory.appendingPathComponent("reviews"))
         mergeQueue = try MergeQueue(workspace: workspace, config: config)
         (results, resultSink) = AsyncStream<Event>.makeStream()
     }
@@ -100,6 +113,7 @@ public actor Supervisor {
             try await recover()
             // A run that a crash (or a stop) interrupted goes on.
             if FileManager.default.fileExists(atPath: runMarker.path) { startRun() }
+            try? recoverReviews()
         }
         var iterator = results.makeAsyncIterator()
         while !stopped {
@@ -117,7 +131,7 @@ public actor Supervisor {
                 report("could not dispatch: \(error)")
             }
             emit(.stateChanged)
-            if mode == .running && running.isEmpty && !merging {
+            if mode == .running && running.isEmpty && !merging && reviewing.isEmpty {
                 mode = .idle
                 try? FileManager.default.removeItem(at: runMarker)
                 report("nothing left to run")
@@ -128,6 +142,7 @@ public actor Supervisor {
             do {
                 switch event {
                 case .attempt(let result): try conclude(result)
+                case .reviewed(let record): try reviewed(record)
                 case .merged(let result): try merged(result)
                 case .wake: break
                 }
@@ -333,9 +348,14 @@ public actor Supervisor {
         var feedback: RetryFeedback?
         if let record, record.outcome == .mergeRefused {
             feedback = RetryFeedback(attempt: attempt, gateSummary: record.outcomeDetail, guidance: nil)
+        } else if let record, record.outcome == .reviewChanges {
+            feedback = RetryFeedback(attempt: attempt, gateSummary: nil, guidance: """
+                A reviewer read your change, and a person agreed that these findings must be fixed:
+                \(record.outcomeDetail ?? "")
+                """, sentBack: true)
         } else if let record, record.outcome == .rejected {
             feedback = RetryFeedback(attempt: attempt, gateSummary: nil,
-                                     guidance: "A person reviewed your work and sent it back:\n\(record.outcomeDetail ?? "")")
+                                     guidance: "A person reviewed your work and sent it back:\n\(record.outcomeDetail ?? "")", sentBack: true)
         } else if let record, record.outcome == .retriedByUser || record.outcome == .reassigned || record.outcome == .retry {
             let guidance = record.outcome == .retry ? nil : record.outcomeDetail
             feedback = RetryFeedback(attempt: attempt, gateSummary: Self.gateSummary(record.lastGate) ?? (record.outcome == .retry ? record.outcomeDetail : nil),
@@ -438,7 +458,8 @@ public actor Supervisor {
             try journal.append(.taskOutcome(task: id, outcome: .review, detail: nil, agent: plan.agent, at: Date()))
             try moveToReview(id)
             report("#\(id) passed its gate on try \(plan.attempt): waiting in Review")
-            if config.mergeQueue.auto { enqueueForMerge(plan.task, id: id) }
+            // Its risk is measured (and its review runs) before it may be queued.
+            startReview(plan.task, id: id, worktree: plan.worktree)
         } else {
             try failedTry(result)
         }
@@ -559,6 +580,20 @@ public actor Supervisor {
         }
     }
 
+    /// Reviews a crash cut short (or never started) run again: a task in Review waits for its
+    /// review before anything else happens to it.
+    private func recoverReviews() throws {
+        for task in try store.read().tasks(in: .review) {
+            guard let id = task.id, reviewing[id] == nil, journal.state.task(id)?.outcome == .review else { continue }
+            let record = reviews.record(id)
+            guard record == nil || record?.status == .running else { continue }
+            if let session = record?.session { AgentIdentity.kill(session: session) }
+            guard let worktree = try registry.worktree(forTask: id) else { continue }
+            report("#\(id) reviewing again: its review was cut short")
+            startReview(task, id: id, worktree: worktree)
+        }
+    }
+
     /// Settles cards left In Progress with no session behind them from the journal: a recorded
     /// outcome is applied (a crash may have come between journaling it and moving the card), a
     /// session whose gate never ran is gated, and only a task with nothing recorded goes back to
@@ -581,7 +616,7 @@ public actor Supervisor {
         let queued = try mergeQueue.state()
         for task in try store.read().tasks(in: .review) {
             guard let id = task.id, let record = journal.state.task(id), record.outcome == .review,
-                  queued.candidate(id) == nil else { continue }
+                  queued.candidate(id) == nil, reviewLetsThrough(id) else { continue }
             if let decided = queued.lastDecision(for: id), decided.at >= (record.outcomeAt ?? .distantPast) { continue }
             _ = try? mergeQueue.enqueue(task, id: id, state: journal.state)
         }

@@ -40,6 +40,23 @@ enum ServiceParams {
 
     struct SessionList: Codable, Sendable { var task: Int? }
 
+    struct List: Codable, Sendable {
+        /// Only the tasks of this section.
+        var section: String?
+        /// `board` (the default) or `risk` (riskiest first: the order to review in).
+        var orderBy: String?
+    }
+
+    struct Adjudicate: Codable, Sendable {
+        struct Decision: Codable, Sendable {
+            var finding: Int
+            var keep: Bool
+            var reason: String
+        }
+        var task: Int
+        var decisions: [Decision]
+    }
+
     struct SessionLog: Codable, Sendable {
         var session: String?
         var task: Int?
