@@ -6,7 +6,7 @@ import BraidCore
 /// The CLI's help text and its one-line errors.
 enum Usage {
     static let commands = ["demo", "serve", "call", "init", "add", "status", "worktree", "run", "log", "retry", "reassign",
-                           "abandon", "cancel", "diff", "merge", "metrics", "version", "help"]
+                           "abandon", "cancel", "diff", "merge", "metrics", "secrets", "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -36,10 +36,13 @@ enum Usage {
           merge --abort #N       take a task out of the merge queue
           metrics                overall and per agent: tasks done, failed, reassigned, gate catches,
                                  conflicts, stale bases, retries, escalations, lines, wall time, cost
+          secrets [--diff REV] [PATH...]
+                                 scan for secrets: the lines added since REV, these files, or every
+                                 tracked file; exits 1 when it finds any (allow list: .braid/secrets-allow)
           version                print the version
           help                   print this text
 
-        --json on add, status, diff, merge, metrics and worktree list|create prints JSON for scripts.
+        --json on add, status, diff, merge, metrics, secrets and worktree list|create prints JSON for scripts.
         exit codes: 0 success, 1 the command failed, 2 usage error
         """
 

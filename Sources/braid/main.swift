@@ -38,6 +38,8 @@ case "metrics"?:
     exitCode = MetricsCommand.run(Array(arguments.dropFirst()))
 case "merge"?:
     exitCode = MergeCommand.run(Array(arguments.dropFirst()))
+case "secrets"?:
+    exitCode = SecretsCommand.run(Array(arguments.dropFirst()))
 case "cancel"?:
     exitCode = TaskCommands.cancel(Array(arguments.dropFirst()))
 case "--version"?, "version"?:
