@@ -208,6 +208,7 @@ enum SecretCorpus {
             "ssh://git@github.com/braid/braid.git",
             "http://[::1]:8080/health",
             "mailto:someone@example.org",
+            "  cvs://:pserver:anoncvs@sources.redhat.com:/cvs/src",
             "https://hooks.slack.com/services/XXXXXXXXX/XXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXXXX",
             // A JWT header on its own, and a dotted name.
             "let header = \"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9\"",

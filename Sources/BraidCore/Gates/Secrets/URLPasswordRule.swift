@@ -3,7 +3,8 @@
 ///
 /// Passwords that only stand in for one are skipped: empty, the user's name again, a variable
 /// (`${DB_PASSWORD}`, `$PASS`, `%s`, `<password>`, `{password}`), a run of `x` or `*`, a common
-/// development default (`password`, `postgres`, `root`…), or any password on an `example` host.
+/// development default (`password`, `postgres`, `root`…), an anonymous login (`:pserver:anoncvs@`),
+/// or any password on an `example` host.
 extension LineScanner {
     static let defaultPasswords: Set<String> = [
         "password", "passwd", "pass", "pwd", "secret", "admin", "root", "postgres", "mysql", "guest", "test", "user",
@@ -68,7 +69,7 @@ extension LineScanner {
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "*") { return true }
         let word = text(password).lowercased()
         if word == text(user).lowercased() || Self.defaultPasswords.contains(word) { return true }
-        if word.contains("password") || word.contains("passwd") { return true }
+        if word.contains("password") || word.contains("passwd") || word.contains("anon") { return true }
         return Placeholder.contains(bytes, password)
     }
 }
