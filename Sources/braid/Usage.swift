@@ -6,7 +6,8 @@ import BraidCore
 /// The CLI's help text and its one-line errors.
 enum Usage {
     static let commands = ["demo", "serve", "daemon", "call", "init", "add", "status", "run", "watch", "log", "diff", "approve",
-                           "reject", "review", "retry", "reassign", "abandon", "cancel", "merge", "metrics", "worktree", "version", "help"]
+                           "reject", "review", "retry", "reassign", "abandon", "cancel", "merge", "metrics", "secrets", "worktree",
+                           "version", "help"]
 
     static let text = """
         usage: braid <command> [options]
@@ -54,12 +55,16 @@ enum Usage {
                                  conflicts, stale bases, retries, escalations, lines, wall time, cost
           worktree list|prune|create #N [#M...]
                                  the task worktrees; prune dead ones; create one for a task by hand
+          secrets [--diff REV] [PATH...]
+                                 scan for secrets: the lines added since REV, these files, or every
+                                 tracked file; exits 1 when it finds any (allow list: .braid/secrets-allow)
           version                print the version
           help [COMMAND]         print this text, or one command's part of it (also COMMAND --help)
 
-        --json on add, status, diff, merge, metrics, review, watch and worktree list|create prints JSON for scripts.
+        --json on add, status, diff, merge, metrics, review, secrets, watch and worktree list|create prints JSON
+        for scripts.
         exit codes: 0 success, 1 the command failed (or, for merge, a task was sent back or the queue
-        waits), 2 usage error, 3 `daemon status` when no daemon runs
+        waits; for secrets, a secret was found), 2 usage error, 3 `daemon status` when no daemon runs
         """
 
     /// One command's lines of `text`, or nil for an unknown command.

@@ -64,6 +64,8 @@ case "watch"?:
     exitCode = await WatchCommand.run(Array(arguments.dropFirst()))
 case "daemon"?:
     exitCode = await DaemonCommand.run(Array(arguments.dropFirst()))
+case "secrets"?:
+    exitCode = SecretsCommand.run(Array(arguments.dropFirst()))
 case "cancel"?:
     exitCode = await TaskCommands.cancel(Array(arguments.dropFirst()))
 case "--version"?, "version"?:

@@ -12,8 +12,11 @@ public enum PromptComposer {
     ///   - gateSteps: the gate's commands as a person would type them, shown so the agent can run
     ///     them itself; the line saying the gate must pass is there either way.
     ///   - retry: set from the second try on.
+    ///   - reportCriteria: the gate checks that the agent reports each criterion done
+    ///     (`braid:acceptance`): the prompt says how.
     public static func compose(task: BoardTask, conventions: ConventionsFile? = nil, gateSteps: [String] = [],
-                               retry: RetryFeedback? = nil, feedbackLimit: Int = feedbackLimit) -> String {
+                               retry: RetryFeedback? = nil, feedbackLimit: Int = feedbackLimit,
+                               reportCriteria: Bool = false) -> String {
         var sections: [String] = []
 
         var heading = "# Task"
@@ -30,6 +33,10 @@ public enum PromptComposer {
         if !task.criteria.isEmpty {
             sections.append("## Acceptance criteria")
             sections.append(task.criteria.map { "- [\($0.isChecked ? "x" : " ")] \(oneLine($0.text))" }.joined(separator: "\n"))
+            if reportCriteria {
+                sections.append("When you are done, end your final message with this list, each criterion you met ticked "
+                                + "(`- [x] ` and its text, word for word): the gate checks that every one is reported done.")
+            }
         }
 
         if !task.touches.isEmpty {

@@ -49,6 +49,19 @@ public enum ConfigFile {
             case .shell(let line):
                 members["run"] = .string(line)
                 members["shell"] = .bool(true)
+            case .builtin(let builtin):
+                members["run"] = .string(builtin.name)
+                switch builtin {
+                case .changelog(let file, let conventional):
+                    members["file"] = .string(file)
+                    members["conventionalCommits"] = .bool(conventional)
+                case .docs(let requirements):
+                    members["paths"] = .object(Dictionary(requirements.map { ($0.paths, .string($0.doc)) }) { first, _ in first })
+                case .conventions(let files):
+                    members["files"] = strings(files)
+                case .secrets, .acceptance:
+                    break
+                }
             }
             if let timeout = step.timeoutSeconds { members["timeoutSeconds"] = .number(JSONNumber(timeout)) }
             return .object(members)

@@ -210,18 +210,25 @@ struct ConfigReader {
         for (i, element) in try array(value, ["gate"]).enumerated() {
             let path = ["gate", "[\(i)]"]
             guard case .object(let fields) = element else { throw fail(path, "must be an object with \"name\" and \"run\"") }
-            try rejectUnknown(fields, known: ["name", "run", "shell", "timeoutSeconds"], at: path)
-            guard let nameValue = fields["name"] else { throw fail(path, "missing \"name\"") }
-            let stepName = try string(nameValue, path + ["name"])
             guard let run = fields["run"] else { throw fail(path, "missing \"run\"") }
             let shell = try fields["shell"].map { v throws(ConfigError) -> Bool in
                 guard case .bool(let b) = v else { throw fail(path + ["shell"], "must be true or false") }
                 return b
             } ?? false
+            if case .string(let line) = run, line.hasPrefix("braid:"), !shell {
+                steps.append(try builtinStep(line, fields, path))
+                continue
+            }
+            try rejectUnknown(fields, known: ["name", "run", "shell", "timeoutSeconds"], at: path)
+            guard let nameValue = fields["name"] else { throw fail(path, "missing \"name\"") }
+            let stepName = try string(nameValue, path + ["name"])
             let command: GateStepConfig.Command
             switch run {
             case .string(let line):
-                guard shell else { throw fail(path + ["run"], "a command line needs \"shell\": true; otherwise give an argv array") }
+                guard shell else {
+                    throw fail(path + ["run"], "a command line needs \"shell\": true; otherwise give an argv array "
+                               + "(or a built-in step: \(BuiltinGateStep.names.joined(separator: ", ")))")
+                }
                 command = .shell(line)
             case .array(let elements):
                 guard !shell else { throw fail(path + ["run"], "with \"shell\": true, give the command line as one string") }
@@ -235,5 +242,63 @@ struct ConfigReader {
             steps.append(GateStepConfig(name: stepName, command: command, timeoutSeconds: timeout))
         }
         return steps
+    }
+
+    /// `{"run": "braid:docs", "paths": {...}}`: a built-in step and its options. Its name is
+    /// optional (the `run` string by default); it takes no time limit, since it runs in Braid.
+    func builtinStep(_ run: String, _ fields: [String: JSONValue], _ path: [String]) throws(ConfigError) -> GateStepConfig {
+        let options: [String]
+        switch run {
+        case "braid:changelog": options = ["file", "conventionalCommits"]
+        case "braid:docs": options = ["paths"]
+        case "braid:conventions": options = ["files"]
+        case "braid:secrets", "braid:acceptance": options = []
+        default:
+            let near = BuiltinGateStep.names.map { ($0, Similarity.editDistance(run, $0)) }.min { $0.1 < $1.1 }
+            let hint = near.flatMap { $0.1 <= 3 ? " (did you mean '\($0.0)'?)" : nil } ?? ""
+            throw fail(path + ["run"], "unknown built-in step '\(run)'\(hint); the built-in steps are \(BuiltinGateStep.names.joined(separator: ", "))")
+        }
+        for key in fields.keys.sorted() where !["name", "run", "shell"].contains(key) && !options.contains(key) {
+            let takes = options.isEmpty ? "it takes no option" : "its options are " + options.joined(separator: ", ")
+            throw fail(path + [key], "\(run) does not take \"\(key)\": \(takes)"
+                       + (key == "timeoutSeconds" ? " (built-in steps run inside Braid, without a time limit)" : ""))
+        }
+        let stepName = try fields["name"].map { v throws(ConfigError) in try string(v, path + ["name"]) } ?? run
+        let step: BuiltinGateStep
+        switch run {
+        case "braid:changelog":
+            let file = try fields["file"].map { v throws(ConfigError) in try relativePath(v, path + ["file"]) } ?? BuiltinGateStep.defaultChangelog
+            let conventional = try fields["conventionalCommits"].map { v throws(ConfigError) -> Bool in
+                guard case .bool(let b) = v else { throw fail(path + ["conventionalCommits"], "must be true or false") }
+                return b
+            } ?? true
+            step = .changelog(file: file, conventionalCommits: conventional)
+        case "braid:docs":
+            guard let paths = fields["paths"] else {
+                throw fail(path, "braid:docs needs \"paths\": an object from a glob to the doc that files matching it must keep up to date")
+            }
+            guard case .object(let members) = paths, !members.isEmpty else {
+                throw fail(path + ["paths"], "must be an object from a glob to a doc file, e.g. {\"Sources/api/\": \"docs/api.md\"}")
+            }
+            var requirements: [BuiltinGateStep.DocRequirement] = []
+            for glob in members.keys.sorted() {
+                guard !glob.isEmpty, !glob.hasPrefix("/") else { throw fail(path + ["paths", glob], "the glob must be relative to the repository's top") }
+                let doc = try relativePath(members[glob] ?? .null, path + ["paths", glob])
+                requirements.append(BuiltinGateStep.DocRequirement(paths: glob, doc: doc))
+            }
+            step = .docs(requirements)
+        case "braid:conventions":
+            var files = BuiltinGateStep.defaultConventionsFiles
+            if let v = fields["files"] {
+                files = try array(v, path + ["files"]).enumerated().map { j, e throws(ConfigError) in try relativePath(e, path + ["files", "[\(j)]"]) }
+                guard !files.isEmpty else { throw fail(path + ["files"], "must name at least one file") }
+            }
+            step = .conventions(files: files)
+        case "braid:acceptance":
+            step = .acceptance
+        default:
+            step = .secrets
+        }
+        return GateStepConfig(name: stepName, command: .builtin(step))
     }
 }

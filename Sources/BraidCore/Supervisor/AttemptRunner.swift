@@ -27,7 +27,8 @@ struct AttemptRunner: Sendable {
                 try FileManager.default.createDirectory(at: sessionDirectory, withIntermediateDirectories: true)
                 let profile = try AgentProfile.named(plan.agent, config: config, context: "starting #\(plan.taskID)")
                 let prompt = PromptComposer.compose(task: plan.task, conventions: ConventionsFile.read(in: plan.worktree.path),
-                                                    gateSteps: config.gate.map(\.name), retry: plan.feedback)
+                                                    gateSteps: config.gate.map(\.name), retry: plan.feedback,
+                                                    reportCriteria: config.gate.contains { $0.builtin == .acceptance })
                 let invocation = try profile.invocation(for: AgentRequest(task: plan.task, prompt: prompt, worktree: plan.worktree.path,
                                                                           sessionDirectory: sessionDirectory))
                 format = invocation.outputFormat
@@ -105,11 +106,24 @@ struct AttemptRunner: Sendable {
         result.diedUnwatched = diedUnwatched
         await ended(result)
         if result.willBeGated {
-            result.gate = await GateRunner(config: config).run(in: plan.worktree.path)
+            let context = await gateContext(plan, agentReport: text)
+            result.gate = await GateRunner(config: config).run(in: plan.worktree.path, context: context)
             // A cancel that came while the gate ran still counts.
             result.cancelled = isCancelled(plan)
         }
         return result
+    }
+
+    /// What the gate's built-in steps check against: the task, a person's guidance, this
+    /// session's output, and the task's merge base (its start commit when there are no built-in
+    /// steps, which is all program steps need, sparing a git process).
+    private func gateContext(_ plan: AttemptPlan, agentReport: String) async -> GateContext {
+        var base = plan.worktree.startCommit
+        if config.gate.contains(where: { $0.builtin != nil }) {
+            let manager = self.manager
+            base = await ThreadJob.run(name: "braid-git") { (try? manager.mergeBase(plan.worktree)) ?? plan.worktree.startCommit }
+        }
+        return GateContext(task: plan.task, guidance: plan.feedback?.guidance, base: base, agentReport: agentReport)
     }
 
     private func isCancelled(_ plan: AttemptPlan) -> Bool {

@@ -29,6 +29,37 @@ public struct PathGlob: Sendable, Hashable, CustomStringConvertible {
         Self.intersect(segments[...], other.segments[...], isStar: { $0 == .anySegments }, compatible: Self.segmentsOverlap)
     }
 
+    /// Whether `path` (from the repository's top, `/`-separated) is matched: the glob names it, or
+    /// one of the folders it is in (`Sources/api` and `Sources/api/` both cover
+    /// `Sources/api/v1/x.swift`). A glob of one name without `/` matches that name at any depth,
+    /// as in `.gitignore` (`*.pem`, `AGENTS.md`).
+    public func matches(_ path: String) -> Bool {
+        var trimmed = Substring(path)
+        while trimmed.hasPrefix("./") { trimmed = trimmed.dropFirst(2) }
+        let parts = trimmed.split(separator: "/", omittingEmptySubsequences: true).map { Array($0) }
+        let pattern = segments.count == 1 && !self.pattern.contains("/") ? [.anySegments] + segments : segments
+        return (1...max(parts.count, 1)).contains { Self.match(pattern[...], parts.prefix($0)) }
+    }
+
+    private static func match(_ pattern: ArraySlice<Segment>, _ parts: ArraySlice<[Character]>) -> Bool {
+        guard let first = pattern.first else { return parts.isEmpty }
+        switch first {
+        case .anySegments:
+            return (0...parts.count).contains { match(pattern.dropFirst(), parts.dropFirst($0)) }
+        case .pattern(let characters):
+            guard let part = parts.first, matchSegment(characters[...], part[...]) else { return false }
+            return match(pattern.dropFirst(), parts.dropFirst())
+        }
+    }
+
+    /// `*` (any run) and `?` (one character) within one name.
+    private static func matchSegment(_ pattern: ArraySlice<Character>, _ name: ArraySlice<Character>) -> Bool {
+        guard let first = pattern.first else { return name.isEmpty }
+        if first == "*" { return (0...name.count).contains { matchSegment(pattern.dropFirst(), name.dropFirst($0)) } }
+        guard let c = name.first, first == "?" || first == c else { return false }
+        return matchSegment(pattern.dropFirst(), name.dropFirst())
+    }
+
     private static func segmentsOverlap(_ a: Segment, _ b: Segment) -> Bool {
         guard case .pattern(let x) = a, case .pattern(let y) = b else { return true }
         return intersect(x[...], y[...], isStar: { (c: Character) -> Bool in c == "*" }, compatible: charactersOverlap)
