@@ -54,7 +54,7 @@ enum DemoCommand {
             let state = journal.state
             out.write("\nThe board:\n")
             out.write(StatusCommand.render(board.tasks.compactMap { task in
-                task.id.map { TaskSnapshot(task, id: $0, record: state.task($0), runningSession: nil, queued: false).json }
+                task.id.map { TaskSnapshot(task, id: $0, record: state.task($0), runningSession: nil, queued: false, review: supervisor.reviews.record($0)).json }
             }) + "\n")
             let git = try workspace.worktreeManager(config).git
             out.write("\nmain, newest first:\n")
