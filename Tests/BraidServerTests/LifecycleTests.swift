@@ -28,7 +28,9 @@ import TestSupport
         let h = ServerHarness()
         let reply = await h.initialize(["processId": 4242, "clientInfo": ["name": "test"], "capabilities": [:]])
         #expect(reply?["result"]?["serverInfo"] == ["name": "braid", "version": .string(BraidVersion.current)])
-        #expect(reply?["result"]?["capabilities"]?["requests"] == ["braid/version", "braid/ping"])
+        #expect(reply?["result"]?["capabilities"]?["requests"]
+            == .array(BraidServer.servedRequests.filter { $0 != "initialize" && $0 != "shutdown" }.map { .string($0) }))
+        #expect(reply?["result"]?["capabilities"]?["notifications"] == .array(BraidServer.sentNotifications.map { .string($0) }))
         #expect(h.hooks.watched.withLock { $0 } == [4242])
         let log = await h.nextNotification()
         #expect(log?["method"] == "window/logMessage")
