@@ -154,6 +154,11 @@ actor EventForwarder {
             return
         }
         guard let title = answer["title"]?.stringValue else { return }  // dismissed: the task stays blocked
+        // Decided meanwhile (by another client, or a task/... request): a late answer is not acted on.
+        guard await service.isEscalationOpen(task) else {
+            tell(.warning, "#\(task) was decided meanwhile: \(title) not done")
+            return
+        }
         do {
             let supervisor = service.supervisor
             switch title {

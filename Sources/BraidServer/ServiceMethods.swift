@@ -53,9 +53,12 @@ struct ServiceMethods {
         }
 
         // Workspace
-        table.onRequest("workspace/init", ordering: .ordered) { params, _ in
+        table.onRequest("workspace/init", ordering: .ordered) { params, context in
             let decoded = try ParamsCoding.decode(ServiceParams.Init.self, from: params ?? .object([:]), positional: [])
-            return try server.initializeWorkspace(decoded)
+            let result = try server.initializeWorkspace(decoded)
+            // `initialized` found no repository to subscribe to: this client hears of it from now on.
+            await server.startForwarding(context.connection)
+            return result
         }
         on("workspace/status") { service, _ in await service.status() }
 

@@ -30,6 +30,7 @@ import TestSupport
         #expect(reply?["result"]?["serverInfo"] == ["name": "braid", "version": .string(BraidVersion.current)])
         #expect(reply?["result"]?["capabilities"]?["requests"]
             == .array(BraidServer.servedRequests.filter { $0 != "initialize" && $0 != "shutdown" }.map { .string($0) }))
+        #expect(reply?["result"]?["capabilities"]?["notifications"] == .array(BraidServer.sentNotifications.map { .string($0) }))
         #expect(h.hooks.watched.withLock { $0 } == [4242])
         let log = await h.nextNotification()
         #expect(log?["method"] == "window/logMessage")

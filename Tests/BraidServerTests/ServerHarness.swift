@@ -1,3 +1,4 @@
+import BraidCore
 import BraidServer
 import Foundation
 import JSONRPC
@@ -12,11 +13,14 @@ final class ServerHarness: Sendable {
     private let clientEnd: MemoryChannel
     private let running: Task<Void, Never>
 
-    init() {
+    /// - Parameter folder: where the server looks for a repository when `initialize` names none: by
+    ///   default a folder outside any git repository, never the folder the tests run in (whose
+    ///   repository `workspace/init` would set up).
+    init(folder: URL = ServerHarness.outsideAnyRepository) {
         let (serverEnd, clientEnd) = MemoryChannel.pair()
         self.clientEnd = clientEnd
         let box = HookBox()
-        server = BraidServer(hooks: .init(exit: { box.exit($0) }, watchClientProcess: { box.watch($0) }))
+        server = BraidServer(hooks: .init(exit: { box.exit($0) }, watchClientProcess: { box.watch($0) }), folder: folder)
         connection = Connection(channel: serverEnd, handlers: server.makeHandlers())
         let connection = self.connection
         running = Task { await connection.run() }
@@ -25,6 +29,20 @@ final class ServerHarness: Sendable {
     }
 
     let hooks: HookBox
+
+    /// The system's temporary folder, or `/`, whichever is outside any git repository: the server
+    /// finds no repository there and, without one, writes nothing.
+    static let outsideAnyRepository: URL = {
+        let candidates = [FileManager.default.temporaryDirectory, URL(fileURLWithPath: "/")]
+        return candidates.first { (try? Workspace.locate(from: $0)) == nil } ?? candidates[1]
+    }()
+
+    /// A new empty folder under the system's temporary folder (the caller removes it).
+    static func emptyFolder() -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("braid-server-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
 
     func request(_ id: Int, _ method: String, _ params: JSONValue? = nil) async -> JSONValue? {
         peer.send(Frames.request(id, method, params))

@@ -221,10 +221,21 @@ public actor Service {
                 told[id] = snapshot
                 broadcast(.taskChanged(snapshot))
             }
-            if task.section != .blocked { openEscalations[id] = nil }
+            // Open while the task waits in Blocked with its escalation as its last outcome: a
+            // decision (abandoned stays Blocked too), a move or a removal closes it, and a restarted
+            // daemon finds the open ones in the journal.
+            if task.section == .blocked, let record = state.task(id), record.outcome == .escalated {
+                if openEscalations[id] == nil {
+                    openEscalations[id] = (record.agent ?? task.agent ?? config.defaultAgent,
+                                           record.outcomeDetail ?? task.blockedReason ?? "escalated")
+                }
+            } else {
+                openEscalations[id] = nil
+            }
         }
         for id in told.keys where !seen.contains(id) {
             told[id] = nil
+            openEscalations[id] = nil
             broadcast(.taskRemoved(id))
         }
     }
@@ -235,6 +246,12 @@ public actor Service {
     public func tasks() -> [TaskSnapshot] {
         refresh()
         return told.values.sorted { $0.id < $1.id }
+    }
+
+    /// Whether the task's escalation still waits for a decision (fresh: the files are looked at first).
+    public func isEscalationOpen(_ id: Int) -> Bool {
+        refresh()
+        return openEscalations[id] != nil
     }
 
     public func task(_ id: Int) throws -> TaskSnapshot {
