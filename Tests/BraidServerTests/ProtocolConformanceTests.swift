@@ -64,10 +64,9 @@ import TestSupport
             if let code = reply?["error"]?["code"] {
                 #expect(entry["errors"]?.arrayValue?.contains(code) == true, "\(method) answered \(code), which it does not declare")
             }
-            if method.contains("/"), !method.hasPrefix("braid/") {
-                let required = (model["structures"]?.arrayValue ?? [])
-                    .first { $0["name"] == entry["params"]?["name"] }?["properties"]?.arrayValue?.contains { $0["optional"] != true } ?? false
-                #expect(reply?["error"]?["code"] == (required ? -32602 : -32012), "\(method): \(String(describing: reply))")
+            // Outside a Braid repository that is the answer, before the params are even looked at.
+            if method.contains("/"), !method.hasPrefix("braid/"), method != "workspace/init" {
+                #expect(reply?["error"]?["code"] == -32012, "\(method): \(String(describing: reply))")
             }
         }
         #expect(await h.request(99, "braid/notListed")?["error"]?["code"] == -32601)

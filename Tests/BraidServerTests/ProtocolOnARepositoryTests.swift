@@ -19,8 +19,11 @@ import TestSupport
     static func project(maxRetries: Int, hold: URL? = nil) throws -> ProjectFixture {
         let wait = hold.map { "while [ -f '\($0.path)' ]; do sleep 0.05; done\n" } ?? ""
         let gate = wait + #"if [ -f fail.txt ]; then echo "fail.txt must not exist"; exit 1; fi"#
+        // A reviewer that finds one small thing in every change (the review waits for a person).
         let project = try ProjectFixture(gate: gate, config: [
-            "maxRetries": "\(maxRetries)", "gate": #"[{"name": "check", "run": ["/bin/sh", "check.sh"]}]"#])
+            "maxRetries": "\(maxRetries)", "gate": #"[{"name": "check", "run": ["/bin/sh", "check.sh"]}]"#,
+            "agents": #"{"rev": {"command": ["/bin/sh", "-c", "echo 'Looks fine, one nit:'; echo '{\"findings\": [{\"severity\": \"low\", \"message\": \"a nit\"}]}'"]}}"#,
+            "review": #"{"agent": "rev"}"#])
         _ = try Workspace(root: project.root).initialize(testCommand: nil, agent: nil)
         return project
     }
@@ -232,7 +235,8 @@ import TestSupport
         #expect(await c.ok("task/approve", ["task": 1])["id"] == 1)
         _ = await eventually("#1 landed") { client.received("merge/landed").first { $0["task"] == 1 } }
         _ = await eventually("#1 done") { await c.task(1)?["section"] == "done" ? true : nil }
-        #expect(await c.ok("merge/enqueue", ["tasks": [5]])["queued"] == [5])
+        let enqueued = await c.ok("merge/enqueue", ["tasks": [5]])
+        #expect(enqueued["queued"]?.arrayValue?.map { $0["task"] } == [5])
         let refused = await eventually("#5 sent back") { client.received("merge/refused").first { $0["task"] == 5 } }
         #expect(refused?["reason"] == "conflict")
         _ = await eventually("the merge queue's pass") {
@@ -243,6 +247,10 @@ import TestSupport
         #expect(queue["pending"] == [])
         let decisions = queue["decisions"]?.arrayValue?.map { JSONValue.array([$0["task"] ?? .null, $0["landed"] ?? .null, $0["reason"] ?? .null]) }
         #expect(decisions == [[1, true, .null], [5, false, "conflict"]])
+        let waited = await c.ok("merge/wait", ["tasks": [5], "since": enqueued["since"] ?? 0])
+        #expect(waited["decisions"]?.arrayValue?.map { $0["kind"] } == ["refused"] && waited["pending"] == [])
+        await c.fails("merge/wait", ["tasks": [99], "since": 0], -32010)
+        await c.fails("merge/wait", ["tasks": [5]], -32602)
         let landedDiff = await c.ok("task/diff", ["task": 1])
         #expect(landedDiff["base"]?.stringValue?.hasSuffix("^") == true)
         await c.fails("merge/abort", ["task": 1], -32011)
@@ -265,6 +273,31 @@ import TestSupport
         try FileManager.default.removeItem(atPath: six)
         #expect(await c.ok("worktree/list")["worktrees"]?.arrayValue?.first { $0["task"] == 6 }?["missing"] == true)
         #expect(await c.ok("worktree/prune")["pruned"]?.arrayValue?.isEmpty == false)
+
+        // Review: a new task's reviewer finds a nit; it runs again; the nit is overruled and the task lands
+        await c.ok("task/add", ["title": "Write seven", "body": Self.script("echo seven > seven.txt")])
+        let seven = await c.ok("task/list")["tasks"]?.arrayValue?.last?["id"] ?? .null
+        await c.ok("session/start", ["task": seven])
+        _ = await eventually("#7 reviewed") {
+            let record = await c.call("review/findings", ["task": seven])
+            return record?["status"] == "ready" ? true : nil
+        }
+        let record = await c.ok("review/findings", ["task": seven])
+        #expect(record["findings"]?.arrayValue?.map { $0["message"] } == ["a nit"] && record["risk"]?["level"] == "low")
+        #expect(await c.task(seven.intValue ?? 0)?["review"]?.stringValue?.contains("1 to decide") == true)
+        await c.ok("review/run", ["task": seven])
+        await c.fails("review/run", ["task": 99], -32010)
+        _ = await eventually("#7 reviewed again") {
+            let record = await c.call("review/findings", ["task": seven])
+            return record?["status"] == "ready" ? true : nil
+        }
+        await c.fails("review/adjudicate", ["task": seven, "decisions": [["finding": 9, "keep": false, "reason": "x"]]], -32602)
+        await c.fails("review/adjudicate", ["task": seven, "decisions": [["finding": 1, "keep": false, "reason": " "]]], -32602)
+        await c.fails("review/adjudicate", ["task": 99, "decisions": [["finding": 1, "keep": false, "reason": "x"]]], -32010)
+        await c.fails("review/findings", ["task": 2], -32010)
+        let adjudicated = await c.ok("review/adjudicate", ["task": seven, "decisions": [["finding": 1, "keep": false, "reason": "fine as is"]]])
+        #expect(adjudicated["status"] == "adjudicated")
+        _ = await eventually("#7 landed") { await c.task(seven.intValue ?? 0)?["section"] == "done" ? true : nil }
 
         // Every notification and question matches its declaration, and the progress tokens pair up
         await c.ok("shutdown")
