@@ -4,6 +4,19 @@ import Testing
 @testable import BraidCore
 
 @Suite struct CommandRunnerTests {
+    @Test func aRelativeProgramIsFoundInTheCommandsFolderNotThisProcesss() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("braid-relative-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = folder.appendingPathComponent("check.sh")
+        try Data("#!/bin/sh\necho checked in \"$PWD\"\n".utf8).write(to: script)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        #expect(FileManager.default.currentDirectoryPath != folder.path)
+        let result = try CommandRunner.run(Command("./check.sh", [], workingDirectory: folder))
+        #expect(result.status == 0)
+        #expect(String(decoding: result.stdout, as: UTF8.self).contains("checked in"))
+    }
+
     @Test func drainsStdoutAndStderrTogetherSoFullPipesCannotDeadlock() throws {
         // stderr gets 300 kB before stdout gets any: a reader of stdout alone would wait forever.
         let script = "head -c 300000 /dev/zero >&2; head -c 300000 /dev/zero; head -c 300000 /dev/zero >&2"

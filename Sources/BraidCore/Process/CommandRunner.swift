@@ -19,9 +19,17 @@ import Synchronization
 /// The output is read to its end, so a grandchild that keeps the pipes open holds the call until
 /// the time limit stops the group. Agents, which leave daemons behind, get `AgentProcess`.
 public enum CommandRunner {
+    /// A relative program (`./check.sh`) names a file in the command's own folder, not in this
+    /// process's: a gate step means the worktree it runs in.
+    static func resolved(_ command: Command) -> String {
+        let name = command.executable
+        guard name.contains("/"), !name.hasPrefix("/"), let folder = command.workingDirectory else { return name }
+        return folder.appendingPathComponent(name).standardizedFileURL.path
+    }
+
     public static func run(_ command: Command) throws(CommandError) -> CommandResult {
         let environment = Self.environment(for: command)
-        let path = try ExecutableSearch.locate(command.executable, searchPath: environment["PATH"])
+        let path = try ExecutableSearch.locate(resolved(command), searchPath: environment["PATH"])
         let exit = ExitWatch()
         let started = Spawner.shared.perform { start(command, path: path, environment: environment, exit: exit) }
         let child = try started.get()
@@ -68,7 +76,7 @@ public enum CommandRunner {
     @discardableResult
     public static func startDetached(_ command: Command, logFile: URL? = nil) throws(CommandError) -> Int32 {
         let environment = Self.environment(for: command)
-        let path = try ExecutableSearch.locate(command.executable, searchPath: environment["PATH"])
+        let path = try ExecutableSearch.locate(resolved(command), searchPath: environment["PATH"])
         let started = Spawner.shared.perform { () -> Result<pid_t, CommandError> in
             let null = open("/dev/null", O_RDWR | O_CLOEXEC)
             guard null >= 0 else { return .failure(.launchFailed(executable: command.executable, reason: "cannot open /dev/null")) }
