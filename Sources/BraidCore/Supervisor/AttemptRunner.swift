@@ -57,6 +57,8 @@ struct AttemptRunner: Sendable {
             await process.terminate(grace: .seconds(2))
             return failed(plan, "could not record the start of #\(plan.taskID)'s session in the journal")
         }
+        // A cancel asked for between the request that started it and its journaling.
+        if isCancelled(plan) { await process.terminate(grace: .seconds(5)) }
         let watchdog = SessionWatchdog(process: process, logFile: log, worktree: plan.worktree.path,
                                        wallTime: .seconds(config.sessionTimeoutSeconds),
                                        stallAfter: .seconds(config.stallTimeoutSeconds))

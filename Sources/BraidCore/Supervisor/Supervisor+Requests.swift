@@ -127,6 +127,11 @@ extension Supervisor {
         let board = try store.read()
         let since = try mergeQueue.state().lastSeq
         var queued: [(task: Int, tip: String)] = []
+        // Those queued before a refusal are worked on all the same.
+        defer {
+            if !queued.isEmpty || ids.isEmpty { kickMerge() }
+            emit(.stateChanged)
+        }
         for id in ids {
             let task = try existing(id, on: board)
             guard task.section != .inProgress, task.section != .done, running[id] == nil else {
@@ -138,8 +143,6 @@ extension Supervisor {
             if let veto = vetoBlocks(id) { throw RequestError.wrongState(veto) }
             queued.append((id, try mergeQueue.enqueue(task, id: id, state: journal.state).tip))
         }
-        kickMerge()
-        emit(.stateChanged)
         return (queued, since)
     }
 
