@@ -56,13 +56,15 @@ struct ReviewRunner: Sendable {
             let watchdog = SessionWatchdog(process: process, logFile: log, worktree: worktree.path,
                                            wallTime: .seconds(config.sessionTimeoutSeconds), stallAfter: .seconds(config.stallTimeoutSeconds))
             let exit = await process.waitForExit()
+            // A reviewer must not change the work it reviews: anything it left, or committed, is
+            // undone (also when it was stopped).
+            _ = await ThreadJob.run(name: "braid-git") { try? manager.discardChanges(worktree, since: commit) }
             if let stop = await watchdog.stopReason() {
                 record.status = .failed
                 record.error = "the reviewer was stopped: \(stop)"
+                record.at = Date()
                 return record
             }
-            // A reviewer must not change the work it reviews: anything it left is undone.
-            _ = await ThreadJob.run(name: "braid-git") { try? manager.discardUncommitted(worktree) }
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             do {
                 record.findings = try ReviewParser.findings(in: output)

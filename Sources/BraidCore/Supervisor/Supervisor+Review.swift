@@ -65,6 +65,8 @@ extension Supervisor {
         case .failed: return "#\(id)'s review failed (\(record.error ?? "?")), and its reviewer has a veto: `review/run` tries again"
         default:
             let standing = record.findings.filter { $0.decision?.keep != false }.count
+            // A review without findings (or with every one overruled) has nothing to veto.
+            guard standing > 0 else { return nil }
             return "#\(id)'s reviewer has a veto and \(standing) finding\(standing == 1 ? "" : "s") not overruled: adjudicate them (`braid review #\(id)`)"
         }
     }
