@@ -198,9 +198,10 @@ import TestSupport
         #expect(p.runs.count == 2)
     }
 
-    @Test func withEveryFindingOverruledTheTaskLandsEvenWithTheMergeQueueOff() throws {
-        // The fixture's merge queue is off (`mergeQueue.auto: false`): adjudication itself queues it.
-        let p = try ReviewProject()
+    /// Adjudication itself queues the task: it lands whether the merge queue runs by itself or not.
+    @Test(arguments: [false, true])
+    func withEveryFindingOverruledTheTaskLands(mergeQueueAuto: Bool) throws {
+        let p = try ReviewProject(config: ["mergeQueue": #"{"auto": \#(mergeQueueAuto)}"#])
         try p.say(Self.twoFindings)
         try p.fixture.write("BOARD.md", Run.board(todo: [Self.greetTask(1)]))
         try p.run()
@@ -215,6 +216,50 @@ import TestSupport
         let review = try p.review(1)
         #expect(review["status"] == "adjudicated")
         #expect(Self.findings(review).allSatisfy { $0["decision"]?["keep"] == false })
+    }
+
+    @Test func aFindingKeptAfterAllWereOverruledTakesTheTaskOutOfTheMergeQueue() throws {
+        let p = try ReviewProject()
+        // The gate waits while `slowgate` exists: the merge queue's gate of the merged result is held.
+        let slow = p.control.appendingPathComponent("slowgate").path, gating = p.control.appendingPathComponent("gating").path
+        try p.fixture.write("check.sh", """
+            #!/bin/sh
+            if [ -f '\(slow)' ]; then
+              touch '\(gating)'
+              i=0; while [ -f '\(slow)' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+            fi
+
+            """, executable: true)
+        try p.fixture.git("commit", "-q", "-am", "a gate that can be held")
+        try p.say(Self.twoFindings)
+        try p.fixture.write("BOARD.md", Run.board(todo: [Self.greetTask(1)]))
+        try p.run()
+        #expect(try p.task(1)?["section"] == "review")
+
+        try Data().write(to: URL(fileURLWithPath: slow))
+        defer { try? FileManager.default.removeItem(atPath: slow) }
+        #expect(try p.braid(["review", "#1", "--overrule", "1,2", "--reason", "fine as it is"]).status == 0)
+        #expect(eventually(timeout: 120, interval: 0.05) { FileManager.default.fileExists(atPath: gating) }, "the merge gate never ran")
+        // While the merge queue gates it, the person changes their mind.
+        let changed = try p.braid(["review", "#1", "--keep", "1", "--reason", "SECOND-THOUGHT: rudeness matters after all"])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(try p.task(1)?["section"] == "todo")
+        try FileManager.default.removeItem(atPath: slow)
+        // The pass ends without landing it.
+        #expect(eventually(timeout: 120, interval: 0.1) {
+            let status = try? p.braid(["call", "workspace/status"])
+            return status.flatMap { try? JSONParser.parse($0.stdout)["merging"] } == false
+        })
+        let task = try p.task(1)
+        #expect(task?["section"] == "todo", "\(String(describing: task))")
+        #expect(task?["queued"] == false)
+        #expect(throws: (any Error).self) { try p.fixture.git("show", "main:greeting.txt") }
+        // And its builder hears of the kept finding.
+        try p.say(#"{"findings": []}"#)
+        try p.run()
+        let sessions = try Run.sessions(p.fixture, task: 1)
+        #expect(sessions.count == 2)
+        if let last = sessions.last { #expect(try Run.promptOf(p.fixture, sessionLine: last).contains("SECOND-THOUGHT")) }
     }
 
     // MARK: Output Braid cannot read

@@ -97,6 +97,8 @@ extension Supervisor {
             report("#\(id): every finding overruled; queued for merging")
             enqueueForMerge(task, id: id)
         } else {
+            // Queued by an earlier decision (or by hand), it must not land meanwhile.
+            _ = try mergeQueue.remove(task: id, reason: "a reviewer's finding was kept")
             let text = record.kept.map(\.promptText).joined(separator: "\n")
             try journal.append(.taskOutcome(task: id, outcome: .reviewChanges, detail: text, agent: nil, at: Date()))
             try backToTodo(id, "#\(id): \(record.kept.count) finding\(record.kept.count == 1 ? "" : "s") kept; back to its agent")
