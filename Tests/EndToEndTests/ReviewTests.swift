@@ -20,8 +20,9 @@ import TestSupport
     /// A project whose `review.agent` is `rev`, a script that reads its prompt from stdin, then
     /// prints `findings-<task>.txt` (or else `findings.txt`) from the control folder
     /// `.braid/reviewer/`, where it also leaves what it read and a line per run (session and pid).
-    /// While `hold` exists there it waits (at most a minute); `edit.sh` there, if any, it runs in
-    /// the worktree before answering.
+    /// Its Nth run prints `findings-run-N.txt` instead, if there is one. While `hold` (or, for its
+    /// Nth run, `hold-N`) exists there it waits (at most a minute); `edit.sh` there, if any, it runs
+    /// in the worktree before answering.
     final class ReviewProject: @unchecked Sendable {
         let fixture: ProjectFixture
         let control: URL
@@ -40,10 +41,13 @@ import TestSupport
                 control='\(control.path)'
                 cat > "$control/stdin-$BRAID_TASK_ID.txt"
                 echo "$BRAID_SESSION $$" >> "$control/runs"
+                n=$(wc -l < "$control/runs" | tr -d ' ')
                 i=0
-                while [ -f "$control/hold" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+                while { [ -f "$control/hold" ] || [ -f "$control/hold-$n" ]; } && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
                 if [ -f "$control/edit.sh" ]; then sh "$control/edit.sh"; fi
-                if [ -f "$control/findings-$BRAID_TASK_ID.txt" ]; then cat "$control/findings-$BRAID_TASK_ID.txt"; else cat "$control/findings.txt"; fi
+                for answer in "findings-run-$n.txt" "findings-$BRAID_TASK_ID.txt" findings.txt; do
+                  if [ -f "$control/$answer" ]; then cat "$control/$answer"; break; fi
+                done
 
                 """, executable: true)
             try fixture.git("add", "reviewer.sh")
@@ -59,8 +63,17 @@ import TestSupport
             try Data(output.utf8).write(to: control.appendingPathComponent(task.map { "findings-\($0).txt" } ?? "findings.txt"))
         }
 
-        func hold() throws { try Data().write(to: control.appendingPathComponent("hold")) }
-        func release() { try? FileManager.default.removeItem(at: control.appendingPathComponent("hold")) }
+        /// What the reviewer's Nth run prints.
+        func say(_ output: String, run: Int) throws {
+            try Data(output.utf8).write(to: control.appendingPathComponent("findings-run-\(run).txt"))
+        }
+
+        /// Makes every run of the reviewer (or only its Nth) wait until released.
+        func hold(run: Int? = nil) throws { try Data().write(to: control.appendingPathComponent(run.map { "hold-\($0)" } ?? "hold")) }
+        func release(run: Int? = nil) { try? FileManager.default.removeItem(at: control.appendingPathComponent(run.map { "hold-\($0)" } ?? "hold")) }
+
+        func touch(_ name: String) throws { try Data().write(to: control.appendingPathComponent(name)) }
+        func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: control.appendingPathComponent(name).path) }
 
         func edit(_ script: String) throws { try Data(script.utf8).write(to: control.appendingPathComponent("edit.sh")) }
 
@@ -260,6 +273,103 @@ import TestSupport
         let sessions = try Run.sessions(p.fixture, task: 1)
         #expect(sessions.count == 2)
         if let last = sessions.last { #expect(try Run.promptOf(p.fixture, sessionLine: last).contains("SECOND-THOUGHT")) }
+    }
+
+    // MARK: Newer work
+
+    /// A builder whose first try writes v1, and whose second (after a person sent it back) writes
+    /// v2, says so (`builder-2` in the control folder), waits for `go-2` there, then adds v2-done.
+    static func twoVersions(_ p: ReviewProject) -> String {
+        let builder2 = p.control.appendingPathComponent("builder-2").path, go = p.control.appendingPathComponent("go-2").path
+        return """
+            if [ -f .second ]; then
+              echo v2 > work.txt
+              touch '\(builder2)'
+              i=0; while [ ! -f '\(go)' ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+              echo v2-done >> work.txt
+            else
+              touch .second
+              echo v1 > work.txt
+            fi
+            """
+    }
+
+    /// `braid run` in the background, ended (if it still runs) when the test is done with it.
+    final class BackgroundRun {
+        let program: BackgroundProgram
+        init(_ p: ReviewProject) throws { program = try BackgroundProgram(BraidBinary.path, ["run"], directory: p.root) }
+        deinit { if program.waitForExit(timeout: 0) == nil { program.kill9() } }
+    }
+
+    @Test func aReviewOfOlderWorkDecidesNothingAboutNewerWork() throws {
+        let p = try ReviewProject(review: #"{"agent": "rev", "auto": true, "threshold": "low"}"#)
+        // The review of v1 would let it through; the review of v2 would not.
+        try p.say(#"{"findings": [{"severity": "low", "message": "OLD-REVIEW: fine"}]}"#, run: 1)
+        try p.say(#"{"findings": [{"severity": "high", "message": "NEW-REVIEW: v2 is broken"}]}"#, run: 2)
+        try p.hold(run: 1)
+        try p.hold(run: 2)
+        try p.touch("go-2")
+        defer {
+            p.release(run: 1)
+            p.release(run: 2)
+        }
+        try p.fixture.write("BOARD.md", Run.board(todo: [Run.scriptTask(1, "Versions", Self.twoVersions(p))]))
+        let run = try BackgroundRun(p)
+        #expect(eventually(timeout: 120) { p.runs.count == 1 }, "\(run.program.output)")
+        guard let old = p.runs.first else { return }
+        // While v1 is reviewed, a person sends it back; v2 is built, gated, and its review starts.
+        let rejected = try p.braid(["reject", "#1", "--feedback", "write v2"])
+        #expect(rejected.status == 0, "\(rejected.stderr)")
+        #expect(eventually(timeout: 120) { p.runs.count == 2 }, "\(run.program.output)")
+        // Now the review of v1 ends (if it still ran), and has been dealt with.
+        p.release(run: 1)
+        #expect(eventually(timeout: 60) { !processIsRunning(old.pid) })
+        #expect(eventually(timeout: 60) {
+            let log = (try? p.fixture.read(".braid/logs/daemon.log")) ?? ""
+            return log.contains("#1 reviewed: nothing that needs a person") || log.contains("#1 its review (session \(old.session)) is stopped")
+        })
+        p.release(run: 2)
+        #expect(run.program.waitForExit(timeout: 120) == 0, "\(run.program.output)")
+
+        let review = try p.waitForReview(1, status: "ready")
+        #expect(review?["session"]?.stringValue == p.runs.last?.session)
+        #expect(Self.findings(review).map { $0["message"]?.stringValue } == ["NEW-REVIEW: v2 is broken"])
+        #expect(try p.task(1)?["section"] == "review")
+        #expect(throws: (any Error).self) { try p.fixture.git("show", "main:work.txt") }
+        let worktree = try MergeCommandTests.worktree(p.fixture, task: 1)
+        #expect(try MergeCommandTests.git(in: worktree.path, "show", "\(worktree.branch):work.txt") == "v2\nv2-done\n")
+    }
+
+    @Test func aReviewOfOlderWorkIsStoppedBeforeNewerWorkStartsAndLeavesItAlone() throws {
+        let p = try ReviewProject()
+        try p.say(#"{"findings": [{"severity": "low", "message": "about v1"}]}"#, run: 1)
+        try p.say(#"{"findings": []}"#, run: 2)
+        try p.hold(run: 1)
+        defer {
+            p.release(run: 1)
+            try? p.touch("go-2")
+        }
+        try p.fixture.write("BOARD.md", Run.board(todo: [Run.scriptTask(1, "Versions", Self.twoVersions(p))]))
+        let run = try BackgroundRun(p)
+        #expect(eventually(timeout: 120) { p.runs.count == 1 }, "\(run.program.output)")
+        guard let old = p.runs.first else { return }
+        #expect(try p.braid(["reject", "#1", "--feedback", "write v2"]).status == 0)
+        // The second try has written v2 (not committed yet) and waits.
+        #expect(eventually(timeout: 120) { p.exists("builder-2") }, "\(run.program.output)")
+        let worktree = try MergeCommandTests.worktree(p.fixture, task: 1)
+        // The review of v1 ends now if it still ran: its reviewer's clean-up must not undo v2.
+        p.release(run: 1)
+        #expect(eventually(timeout: 60) { !processIsRunning(old.pid) })
+        #expect(eventually(timeout: 60) {
+            let log = (try? p.fixture.read(".braid/logs/daemon.log")) ?? ""
+            let status = (try? MergeCommandTests.git(in: worktree.path, "status", "--porcelain")) ?? "?"
+            return log.contains("#1 its review (session \(old.session)) is stopped") || status.isEmpty
+        })
+        try p.touch("go-2")
+        #expect(run.program.waitForExit(timeout: 120) == 0, "\(run.program.output)")
+        #expect(try MergeCommandTests.git(in: worktree.path, "show", "\(worktree.branch):work.txt") == "v2\nv2-done\n")
+        #expect(try p.task(1)?["section"] == "review")
+        #expect(p.runs.count == 2)
     }
 
     // MARK: Output Braid cannot read
