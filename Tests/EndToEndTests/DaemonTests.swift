@@ -410,7 +410,10 @@ import TestSupport
             ErrorCase(params: [:], code: wrongState, why: "already a Braid repository"),
         ],
         "workspace/status": [],
-        "task/list": [],
+        "task/list": [
+            ErrorCase(params: ["section": "nowhere"], code: invalidParams, why: "no such section"),
+            ErrorCase(params: ["orderBy": "size"], code: invalidParams, why: "an unknown order"),
+        ],
         "task/add": [
             ErrorCase(params: [:], code: invalidParams, why: "missing title"),
             ErrorCase(params: ["title": 7], code: invalidParams, why: "mistyped title"),
@@ -541,6 +544,33 @@ import TestSupport
         "worktree/list": [],
         "worktree/prune": [],
         "metrics/get": [],
+        // No reviewer is configured here: #1's review record holds only its risk.
+        "review/findings": [
+            ErrorCase(params: ["task": 99], code: taskNotFound, why: "unknown task"),
+            ErrorCase(params: [:], code: invalidParams, why: "missing task"),
+            ErrorCase(params: ["task": "1"], code: invalidParams, why: "mistyped task"),
+            ErrorCase(params: ["task": 2], code: wrongState, why: "a task never reviewed"),
+        ],
+        "review/adjudicate": [
+            ErrorCase(params: ["task": 99, "decisions": [["finding": 1, "keep": true, "reason": "x"]]], code: taskNotFound, why: "unknown task"),
+            ErrorCase(params: ["task": 1], code: invalidParams, why: "missing decisions"),
+            ErrorCase(params: ["task": 1, "decisions": []], code: invalidParams, why: "no decision"),
+            ErrorCase(params: ["task": 1, "decisions": [["finding": 1, "keep": true]]], code: invalidParams, why: "a decision without reason"),
+            ErrorCase(params: ["task": 1, "decisions": [["finding": "first", "keep": true, "reason": "x"]]], code: invalidParams,
+                      why: "a mistyped finding"),
+            ErrorCase(params: ["task": 2, "decisions": [["finding": 1, "keep": true, "reason": "x"]]], code: wrongState, why: "a task in Todo"),
+            ErrorCase(params: ["task": 3, "decisions": [["finding": 1, "keep": true, "reason": "x"]]], code: wrongState,
+                      why: "a task in progress"),
+            ErrorCase(params: ["task": 1, "decisions": [["finding": 1, "keep": false, "reason": "x"]]], code: wrongState,
+                      why: "a review without findings (no reviewer)"),
+        ],
+        "review/run": [
+            ErrorCase(params: ["task": 99], code: taskNotFound, why: "unknown task"),
+            ErrorCase(params: [:], code: invalidParams, why: "missing task"),
+            ErrorCase(params: ["task": 1], code: wrongState, why: "no reviewer configured"),
+            ErrorCase(params: ["task": 2], code: wrongState, why: "a task in Todo"),
+            ErrorCase(params: ["task": 3], code: wrongState, why: "a task with a running session"),
+        ],
     ]
 
     @Test func everyMethodAnswersItsErrorPathsWithTheDocumentedCode() throws {

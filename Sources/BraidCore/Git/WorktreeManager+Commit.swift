@@ -34,13 +34,18 @@ extension WorktreeManager {
                                       context: "comparing #\(worktree.taskID) with its start", accepting: [0, 1]).status == 1
     }
 
-    /// Undoes whatever is uncommitted in the worktree (tracked changes and untracked files; ignored
-    /// files stay): what a reviewer, which must not change the work, left behind.
-    public func discardUncommitted(_ worktree: TaskWorktree) throws(GitError) {
+    /// Puts the worktree back at `commit` (by default its head): undoes what is uncommitted
+    /// (tracked changes and untracked files; ignored files stay) and commits made since: what a
+    /// reviewer, which must not change the work, left behind.
+    public func discardChanges(_ worktree: TaskWorktree, since commit: String? = nil) throws(GitError) {
         let context = "undoing what #\(worktree.taskID)'s reviewer left"
         let git = git.at(worktree.path)
-        guard !(try git.output(["status", "--porcelain", "--untracked-files=all"], context: context)).isEmpty else { return }
-        try git.run(["reset", "--quiet", "--hard", "HEAD"], context: context)
+        var moved = false
+        if let commit { moved = try head(worktree) != commit }
+        if !moved {
+            guard !(try git.output(["status", "--porcelain", "--untracked-files=all"], context: context)).isEmpty else { return }
+        }
+        try git.run(["reset", "--quiet", "--hard", commit ?? "HEAD"], context: context)
         try git.run(["clean", "-fdq"], context: context)
     }
 }

@@ -20,27 +20,56 @@ public enum ReviewParser {
     public static func findings(in output: String) throws(Unreadable) -> [ReviewFinding] {
         let bytes = Array(output.utf8.suffix(searchedBytes))
         var found: Result<[ReviewFinding], Unreadable>?
-        search(bytes, into: &found, depth: 0)
+        let ends = matchingEnds(bytes)
+        search(bytes, ends: ends, into: &found, depth: 0)
         switch found {
         case .success(let findings)?: return findings
         case .failure(let error)?: throw error
-        case nil: throw Unreadable(description: "the reviewer's output has no findings JSON; expected \(schema)")
+        case nil: throw Unreadable(description: whyUnreadable(bytes, ends: ends) + "; expected \(schema)")
         }
     }
 
     /// Tries every JSON value that starts at a `{` or `[`, skipping past each one read.
-    private static func search(_ bytes: [UInt8], into found: inout Result<[ReviewFinding], Unreadable>?, depth: Int) {
+    private static func search(_ bytes: [UInt8], ends: [Int32], into found: inout Result<[ReviewFinding], Unreadable>?, depth: Int) {
         var index = 0
         while index < bytes.count {
-            let byte = bytes[index]
-            guard byte == UInt8(ascii: "{") || byte == UInt8(ascii: "["), let end = matchingEnd(bytes, from: index),
-                  let value = try? JSONParser.parse(Array(bytes[index...end])) else {
+            let end = Int(ends[index])
+            guard end >= 0, let value = try? JSONParser.parse(Array(bytes[index...end])) else {
                 index += 1
                 continue
             }
             consider(value, into: &found, depth: depth)
             index = end + 1
         }
+    }
+
+    /// Why output without a readable findings value was not read: its findings JSON never closes
+    /// (the output was cut short), or is not JSON, or there is none at all.
+    private static func whyUnreadable(_ bytes: [UInt8], ends: [Int32]) -> String {
+        let key = Array(#""findings""#.utf8)
+        guard let at = lastIndex(of: key, in: bytes),
+              let start = bytes[..<at].lastIndex(of: UInt8(ascii: "{")) else {
+            return "the reviewer's output has no findings JSON"
+        }
+        let end = Int(ends[start])
+        guard end >= 0 else { return "the reviewer's findings JSON is cut off: it never closes (was the output truncated?)" }
+        do {
+            let value = try JSONParser.parse(Array(bytes[start...end]))
+            if let findings = value["findings"], findings.arrayValue == nil { return "the reviewer's \"findings\" is not a list" }
+            return "the reviewer's output has no findings JSON"
+        } catch {
+            return "the reviewer's findings JSON is not valid JSON (\(error))"
+        }
+    }
+
+    private static func lastIndex(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard needle.count <= bytes.count else { return nil }
+        var index = bytes.count - needle.count
+        while index >= 0 {
+            if bytes[index] == needle[0] && bytes[index..<index + needle.count].elementsEqual(needle) { return index }
+            index -= 1
+        }
+        return nil
     }
 
     private static func consider(_ value: JSONValue, into found: inout Result<[ReviewFinding], Unreadable>?, depth: Int) {
@@ -62,13 +91,16 @@ public enum ReviewParser {
         var strings: [String] = []
         collectStrings(value, into: &strings)
         for string in strings where string.contains("{") || string.contains("[") {
-            search(Array(string.utf8), into: &found, depth: depth + 1)
+            let bytes = Array(string.utf8)
+            search(bytes, ends: matchingEnds(bytes), into: &found, depth: depth + 1)
         }
     }
 
-    /// A bare array reads as findings when each element is an object with a message.
+    /// A bare array reads as findings when each element is an object with a message. An empty one
+    /// does not: a stray `[]` in prose (or in an agent's envelope) is no answer; "nothing to report"
+    /// is `{"findings": []}`.
     private static func findingsArray(_ value: JSONValue) -> [JSONValue]? {
-        guard case .array(let elements) = value,
+        guard case .array(let elements) = value, !elements.isEmpty,
               elements.allSatisfy({ $0.objectValue != nil && $0["message"] != nil }) else { return nil }
         return elements
     }
@@ -105,22 +137,50 @@ public enum ReviewParser {
                              message: message, suggestedFix: fix)
     }
 
-    /// The index of the bracket that closes the one at `start`, skipping strings; nil when it never closes.
-    static func matchingEnd(_ bytes: [UInt8], from start: Int) -> Int? {
+    /// For each `{` or `[`, the index of the bracket that closes it when a JSON value starts there
+    /// (strings skipped), or -1 when it never closes within `maxValueBytes`; -1 for other bytes.
+    ///
+    /// Computed from the end: a scan that meets a bracket it is not inside a string for goes on
+    /// exactly as that bracket's own scan does, so it jumps to where that one closes (or, when that
+    /// one never closes, never closes either). Each unclosed bracket of prose costs a few bytes,
+    /// not the rest of the output: the search stays linear in practice.
+    static func matchingEnds(_ bytes: [UInt8]) -> [Int32] {
+        var ends = [Int32](repeating: -1, count: bytes.count)
+        var start = bytes.count - 1
+        while start >= 0 {
+            let byte = bytes[start]
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
+                let end = matchingEnd(bytes, from: start, ends: ends)
+                ends[start] = Int32(end)
+            }
+            start -= 1
+        }
+        return ends
+    }
+
+    private static func matchingEnd(_ bytes: [UInt8], from start: Int, ends: [Int32]) -> Int {
         var depth = 0
         var inString = false
         var escaped = false
         var index = start
-        // A bracket of prose that never closes must not make the search quadratic.
-        let end = min(bytes.count, start + maxValueBytes)
-        while index < end {
+        // A value longer than this is not looked for.
+        let limit = min(bytes.count, start + maxValueBytes)
+        while index < limit {
             let byte = bytes[index]
             if inString {
                 if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
             } else {
                 switch byte {
                 case UInt8(ascii: "\""): inString = true
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    if index == start {
+                        depth += 1
+                    } else {
+                        // A value nested in this one: it closes where its own scan said.
+                        let end = Int(ends[index])
+                        guard end >= 0, end < limit else { return -1 }
+                        index = end
+                    }
                 case UInt8(ascii: "}"), UInt8(ascii: "]"):
                     depth -= 1
                     if depth == 0 { return index }
@@ -129,6 +189,6 @@ public enum ReviewParser {
             }
             index += 1
         }
-        return nil
+        return -1
     }
 }

@@ -1,4 +1,13 @@
 import Foundation
+import Synchronization
+
+/// Set when newer work makes a review pointless: its reviewer is not started, or is ended.
+final class ReviewStop: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    func set() { flag.store(true, ordering: .sequentiallyConsistent) }
+    var isSet: Bool { flag.load(ordering: .sequentiallyConsistent) }
+}
 
 /// Carries out one review of a task whose gate passed: measures the diff's risk and, with a
 /// reviewer configured, runs it in a fresh session (its own log, its own process group, a time
@@ -9,7 +18,7 @@ struct ReviewRunner: Sendable {
     let config: BraidConfig
     let manager: WorktreeManager
 
-    func run(task: BoardTask, id: Int, worktree: TaskWorktree, session: String,
+    func run(task: BoardTask, id: Int, worktree: TaskWorktree, session: String, stop: ReviewStop = ReviewStop(),
              started: @Sendable (ReviewRecord) async -> Void) async -> ReviewRecord {
         let manager = self.manager
         let measured: Result<(diff: String, files: [FileChange], commit: String?), any Error> = await ThreadJob.run(name: "braid-git") {
@@ -49,20 +58,29 @@ struct ReviewRunner: Sendable {
             }
             var environment = invocation.environment
             environment[AgentIdentity.variable] = session
+            if stop.isSet {
+                record.status = .failed
+                record.error = "the review was stopped before its reviewer started: newer work started"
+                return record
+            }
             let process = try AgentProcess.spawn(executable: invocation.executable, arguments: invocation.arguments,
                                                  workingDirectory: invocation.workingDirectory, environment: environment,
                                                  standardInput: input, logFile: log)
+            // Stopped while it was being started: the stop's own kill may have come too early.
+            if stop.isSet { AgentIdentity.kill(session: session) }
             await started(record)
             let watchdog = SessionWatchdog(process: process, logFile: log, worktree: worktree.path,
                                            wallTime: .seconds(config.sessionTimeoutSeconds), stallAfter: .seconds(config.stallTimeoutSeconds))
             let exit = await process.waitForExit()
+            // A reviewer must not change the work it reviews: anything it left, or committed, is
+            // undone (also when it was stopped).
+            _ = await ThreadJob.run(name: "braid-git") { try? manager.discardChanges(worktree, since: commit) }
             if let stop = await watchdog.stopReason() {
                 record.status = .failed
                 record.error = "the reviewer was stopped: \(stop)"
+                record.at = Date()
                 return record
             }
-            // A reviewer must not change the work it reviews: anything it left is undone.
-            _ = await ThreadJob.run(name: "braid-git") { try? manager.discardUncommitted(worktree) }
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
             do {
                 record.findings = try ReviewParser.findings(in: output)

@@ -93,19 +93,61 @@ public struct RiskScore: Sendable, Equatable {
             || lower == "azure-pipelines.yml" || lower.hasPrefix(".github/actions/")
     }
 
-    static let sensitiveWords = ["auth", "crypto", "security", "secret", "password", "permission", "oauth", "token", "credential",
-                                 "login", "session", "acl", "sudo", "keychain"]
+    /// Words of a path that mark security-sensitive code. A word of the path matches one exactly or
+    /// with a plural `s`; the longer ones also as the start of a word (`credentials`, `cryptography`).
+    /// Whole words only: `authors`, `Tokenizer` and `oracle` are ordinary code.
+    static let sensitiveWords: Set<String> = ["auth", "authn", "authz", "crypto", "security", "secret", "password", "passwd", "permission",
+                                              "oauth", "token", "credential", "creds", "login", "session", "acl", "sudo", "sudoers",
+                                              "keychain", "jwt", "saml", "sso", "csrf", "authentication", "authenticate",
+                                              "authenticator", "authorization", "authorize", "authorizer", "encrypt", "encryption",
+                                              "decrypt", "decryption"]
+    static let sensitivePrefixes = ["crypto", "security", "secret", "password", "permission", "credential", "keychain"]
+
     static func isSecuritySensitive(_ path: String) -> Bool {
         let parts = components(path)
         if parts.last == ".env" || parts.last?.hasPrefix(".env.") == true { return true }
-        return parts.contains { part in sensitiveWords.contains { part.contains($0) } }
+        return words(path).contains { word in
+            sensitiveWords.contains(word) || (word.hasSuffix("s") && sensitiveWords.contains(String(word.dropLast())))
+                || sensitivePrefixes.contains { word.hasPrefix($0) }
+        }
+    }
+
+    /// The words of a path, lowercased: split at anything not a letter or digit, between letters
+    /// and digits, and at camel-case humps (`JWTTokenStore` is jwt, token, store).
+    static func words(_ path: String) -> [String] {
+        var words: [String] = []
+        var current: [Character] = []
+        func flush() {
+            if !current.isEmpty { words.append(String(current).lowercased()) }
+            current = []
+        }
+        let characters = Array(path)
+        for (index, character) in characters.enumerated() {
+            guard character.isLetter || character.isNumber else {
+                flush()
+                continue
+            }
+            if let previous = current.last {
+                let next = index + 1 < characters.count ? characters[index + 1] : nil
+                let hump = (previous.isLowercase && character.isUppercase)
+                    || (previous.isUppercase && character.isUppercase && next?.isLowercase == true)
+                if hump || previous.isNumber != character.isNumber { flush() }
+            }
+            current.append(character)
+        }
+        flush()
+        return words
     }
 
     static func isTest(_ path: String) -> Bool {
         let parts = components(path)
         let name = parts.last ?? ""
+        let original = path.split(separator: "/").last.map(String.init) ?? ""
         return parts.dropLast().contains { ["test", "tests", "spec", "specs", "__tests__", "testing"].contains($0) }
             || name.hasPrefix("test_") || name.contains("_test.") || name.contains(".test.") || name.contains(".spec.")
-            || name.hasSuffix("tests.swift") || name.hasSuffix("test.swift") || name.hasSuffix("test.java") || name.hasSuffix("test.kt")
+            || testClassSuffixes.contains { original.hasSuffix($0) }
     }
+
+    /// `ParserTests.swift`, `ParserTest.java`: a capital T, so that `Latest.swift` is not a test.
+    static let testClassSuffixes = ["Test.swift", "Tests.swift", "Test.java", "Tests.java", "Test.kt", "Tests.kt"]
 }

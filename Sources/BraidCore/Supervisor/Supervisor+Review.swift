@@ -1,5 +1,12 @@
 import Foundation
 
+/// A review under way: its session, the flag that stops it, and the task that runs it.
+struct ReviewRun {
+    let session: String
+    let stop: ReviewStop
+    let task: Task<Void, Never>
+}
+
 /// The review that follows a passed gate: the diff's risk always, and, with `review.agent`, a
 /// fresh-context reviewer whose findings a person adjudicates before the task may land.
 extension Supervisor {
@@ -10,16 +17,35 @@ extension Supervisor {
     func startReview(_ task: BoardTask, id: Int, worktree: TaskWorktree) {
         let session = "review-\(id)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         reviewing[id] = session
+        // From now on the record says a review runs: no older one is trusted meanwhile, nor after a crash.
+        if config.review.isOn {
+            try? reviews.save(ReviewRecord(task: id, status: .running, reviewer: config.review.agent, session: session))
+        }
         let runner = reviewRunner, sink = resultSinkForReviews
-        Task {
-            let record = await runner.run(task: task, id: id, worktree: worktree, session: session) { record in
+        let stop = ReviewStop()
+        let run = Task {
+            let record = await runner.run(task: task, id: id, worktree: worktree, session: session, stop: stop) { record in
                 await self.reviewStarted(record)
             }
             sink(record)
         }
+        reviewRuns[id] = ReviewRun(session: session, stop: stop, task: run)
+    }
+
+    /// Ends the task's review, if one runs, before newer work starts in its worktree: returns once
+    /// its reviewer is gone and what it left is undone. Its result, when it comes, is dropped.
+    func stopReview(_ id: Int) async {
+        guard let session = reviewing[id] else { return }
+        reviewing[id] = nil
+        let run = reviewRuns.removeValue(forKey: id)
+        report("#\(id) its review (session \(session)) is stopped: newer work starts")
+        run?.stop.set()
+        AgentIdentity.kill(session: session)
+        await run?.task.value
     }
 
     private func reviewStarted(_ record: ReviewRecord) {
+        guard reviewing[record.task] == record.session else { return }
         try? reviews.save(record)
         report("#\(record.task) reviewing with \(record.reviewer ?? "?") (session \(record.session ?? "?"))")
         emit(.stateChanged)
@@ -28,7 +54,13 @@ extension Supervisor {
     /// A review is in: recorded, then the task is queued when nothing stops it, or waits for a person.
     func reviewed(_ record: ReviewRecord) throws {
         let id = record.task
-        if reviewing[id] == record.session || record.session == nil { reviewing[id] = nil }
+        // A review that newer work stopped decides nothing.
+        guard record.session == nil || reviewing[id] == record.session else {
+            report("#\(id) a review of older work ended (session \(record.session ?? "?")): its result is dropped")
+            return
+        }
+        reviewing[id] = nil
+        reviewRuns[id] = nil
         try reviews.save(record)
         emit(.stateChanged)
         guard let task = try store.read().task(id: id), task.section == .review else { return }
@@ -65,6 +97,8 @@ extension Supervisor {
         case .failed: return "#\(id)'s review failed (\(record.error ?? "?")), and its reviewer has a veto: `review/run` tries again"
         default:
             let standing = record.findings.filter { $0.decision?.keep != false }.count
+            // A review without findings (or with every one overruled) has nothing to veto.
+            guard standing > 0 else { return nil }
             return "#\(id)'s reviewer has a veto and \(standing) finding\(standing == 1 ? "" : "s") not overruled: adjudicate them (`braid review #\(id)`)"
         }
     }
@@ -95,6 +129,8 @@ extension Supervisor {
             report("#\(id): every finding overruled; queued for merging")
             enqueueForMerge(task, id: id)
         } else {
+            // Queued by an earlier decision (or by hand), it must not land meanwhile.
+            _ = try mergeQueue.remove(task: id, reason: "a reviewer's finding was kept")
             let text = record.kept.map(\.promptText).joined(separator: "\n")
             try journal.append(.taskOutcome(task: id, outcome: .reviewChanges, detail: text, agent: nil, at: Date()))
             try backToTodo(id, "#\(id): \(record.kept.count) finding\(record.kept.count == 1 ? "" : "s") kept; back to its agent")

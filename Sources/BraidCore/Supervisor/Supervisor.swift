@@ -24,6 +24,8 @@ public actor Supervisor {
     public nonisolated let reviews: ReviewStore
     /// Tasks whose review runs, with its session.
     var reviewing: [Int: String] = [:]
+    /// The review under way for each task, to stop it when newer work starts.
+    var reviewRuns: [Int: ReviewRun] = [:]
     let emit: Report
     var running: [Int: AttemptPlan] = [:]
     /// Whether new sessions start from the board.
@@ -325,6 +327,8 @@ public actor Supervisor {
 
     @discardableResult
     func start(_ task: BoardTask, id: Int) async throws -> String? {
+        // A review of the task's older work must not run on (nor clean up) beside the newer work.
+        await stopReview(id)
         let record = journal.state.task(id)
         let agent = task.agent ?? record?.agent ?? config.defaultAgent
         // git (and a fetch) on a thread of its own, not on Swift's cooperative pool.
