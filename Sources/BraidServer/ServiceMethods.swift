@@ -58,7 +58,11 @@ struct ServiceMethods {
         on("workspace/status") { service, _ in await service.status() }
 
         // Tasks
-        on("task/list") { service, _ in .object(["tasks": .array(await service.tasks().map(\.json))]) }
+        // Answered already encoded: the service keeps the answer while the board does not change.
+        table.onEncodedRequest("task/list") { _, _ in
+            let service = try server.requireService()
+            return await service.encodedTaskList()
+        }
         on("task/add", ServiceParams.Add.self) { params, service, _ in
             var section = BoardSection.todo
             if let name = params.section {

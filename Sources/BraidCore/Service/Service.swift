@@ -19,12 +19,21 @@ public actor Service {
     private var nextSubscriber = 0
     /// Per task, what clients were last told.
     private var told: [Int: TaskSnapshot] = [:]
+    /// Each told task as encoded JSON, made once per change of the task.
+    private var encoded: [Int: [UInt8]] = [:]
+    /// `task/list`'s answer, encoded: made again only after `told` changes, so that asking for a
+    /// large board costs neither sorting nor encoding while it does not change.
+    private var listed: [UInt8]?
     private var boardStamp: FileStamp?
     private var journalEvents = -1
     private var mergeSeq = 0
     private var mergeStamp: FileStamp?
     /// Something told in snapshots changed outside the files (a session started or ended).
     private var dirty = true
+    /// The board as last read (at `boardStamp`), and the tasks the journal, the running sessions
+    /// and the merge queue named then: while the board does not change, only those can.
+    private var lastBoard: Board?
+    private var namedLastTime: Set<Int> = []
     private var pendingMerges: Set<Int> = []
     var tails: [String: SessionTail] = [:]
     private var runningSessions: [Int: String] = [:]
@@ -191,32 +200,59 @@ public actor Service {
         let stamp = FileStamp(of: store.path)
         let events = journal.eventCount
         guard dirty || stamp != boardStamp || events != journalEvents else { return }
+        let state = journal.state
+        if stamp == boardStamp, let board = lastBoard {
+            // The board is as last read: only what the journal records, what runs and what waits
+            // to merge changed, so only the tasks these name (now or at the last look) are told
+            // again, not the whole board.
+            journalEvents = events
+            dirty = false
+            var named = Set(state.tasks.keys)
+            named.formUnion(runningSessions.keys)
+            named.formUnion(pendingMerges)
+            for id in named.union(namedLastTime).sorted() {
+                if let task = board.task(id: id) { tell(task, id: id, state: state) }
+            }
+            namedLastTime = named
+            return
+        }
         guard var board = try? store.read() else { return }
         if board.tasks.contains(where: { $0.id == nil }) {
             // A task written by hand: numbered now, so that clients can name it.
             guard let numbered = try? store.update({ $0 }) else { return }
             board = numbered
         }
-        boardStamp = FileStamp(of: store.path)
+        // The stamp taken before reading: a board saved meanwhile is read again at the next look.
+        boardStamp = stamp
         journalEvents = events
         dirty = false
-        let state = journal.state
-        var seen = Set<Int>()
-        for task in board.tasks {
-            guard let id = task.id else { continue }
+        lastBoard = board
+        namedLastTime = Set(state.tasks.keys).union(runningSessions.keys).union(pendingMerges)
+        let tasks = board.tasks
+        var seen = Set<Int>(minimumCapacity: tasks.count)
+        for index in tasks.indices {
+            guard let id = tasks[index].id else { continue }
             seen.insert(id)
-            let running = runningSessions[id]
-            let snapshot = TaskSnapshot(task, id: id, record: state.task(id), runningSession: running, queued: pendingMerges.contains(id))
-            if told[id] != snapshot {
-                told[id] = snapshot
-                broadcast(.taskChanged(snapshot))
-            }
-            if task.section != .blocked { openEscalations[id] = nil }
+            tell(tasks[index], id: id, state: state)
+            if !openEscalations.isEmpty && tasks[index].section != .blocked { openEscalations[id] = nil }
         }
         for id in told.keys where !seen.contains(id) {
             told[id] = nil
+            encoded[id] = nil
+            listed = nil
             broadcast(.taskRemoved(id))
         }
+    }
+
+    /// Tells the task if its snapshot changed since it was last told.
+    private func tell(_ task: BoardTask, id: Int, state: SupervisorState) {
+        let snapshot = TaskSnapshot(task, id: id, record: state.task(id), runningSession: runningSessions[id],
+                                    queued: pendingMerges.contains(id))
+        guard told[id] != snapshot else { return }
+        told[id] = snapshot
+        encoded[id] = nil
+        listed = nil
+        broadcast(.taskChanged(snapshot))
     }
 
     // MARK: Reading
@@ -224,7 +260,27 @@ public actor Service {
     /// Every task on the board, in board order, as last told (fresh: the files are looked at first).
     public func tasks() -> [TaskSnapshot] {
         refresh()
-        return told.values.sorted { $0.id < $1.id }
+        return told.keys.sorted().compactMap { told[$0] }
+    }
+
+    /// `tasks()` as `task/list` answers it, encoded: `{"tasks":[...]}`.
+    public func encodedTaskList() -> [UInt8] {
+        refresh()
+        if let listed { return listed }
+        var json = Array(#"{"tasks":["#.utf8)
+        for (i, id) in told.keys.sorted().enumerated() {
+            if i > 0 { json.append(UInt8(ascii: ",")) }
+            if let bytes = encoded[id] {
+                json.append(contentsOf: bytes)
+            } else if let task = told[id] {
+                let bytes = JSONWriter.encode(task.json)
+                encoded[id] = bytes
+                json.append(contentsOf: bytes)
+            }
+        }
+        json.append(contentsOf: "]}".utf8)
+        listed = json
+        return json
     }
 
     public func task(_ id: Int) throws -> TaskSnapshot {

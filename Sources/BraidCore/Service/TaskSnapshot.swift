@@ -22,7 +22,9 @@ public struct TaskSnapshot: Sendable, Equatable {
     public let queued: Bool
     public let landedCommit: String?
 
-    public init(_ task: BoardTask, id: Int, record: TaskRecord?, runningSession: String?, queued: Bool) {
+    /// `task` is borrowed: the daemon makes one for every task on the board at each change, and a
+    /// board task is large.
+    public init(_ task: borrowing BoardTask, id: Int, record: TaskRecord?, runningSession: String?, queued: Bool) {
         self.id = id
         title = task.title
         section = task.section
