@@ -63,7 +63,14 @@ struct ServiceMethods {
         on("workspace/status") { service, _ in await service.status() }
 
         // Tasks
-        on("task/list", ServiceParams.List.self) { params, service, _ in
+        // The whole board, as the board orders it, is answered already encoded: the service keeps that
+        // answer while nothing changes (editors ask often). A section or another order is built.
+        table.onEncodedRequest("task/list") { raw, _ in
+            let service = try server.requireService()
+            let params = try ParamsCoding.decode(ServiceParams.List.self, from: raw, positional: [])
+            guard params.section != nil || (params.orderBy != nil && params.orderBy != "board") else {
+                return await service.encodedTaskList()
+            }
             var tasks = await service.tasks()
             if let name = params.section {
                 guard let section = BoardSection(rawValue: name) else {
@@ -76,7 +83,7 @@ struct ServiceMethods {
             case "risk"?: tasks.sort { ($0.risk?.score ?? -1, -$0.id) > ($1.risk?.score ?? -1, -$1.id) }
             case let other?: throw ResponseError.invalidParams("'orderBy' must be board or risk, not '\(other)'")
             }
-            return .object(["tasks": .array(tasks.map(\.json))])
+            return JSONWriter.encode(.object(["tasks": .array(tasks.map(\.json))]))
         }
         on("task/add", ServiceParams.Add.self) { params, service, _ in
             var section = BoardSection.todo

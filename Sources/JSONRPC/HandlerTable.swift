@@ -106,6 +106,13 @@ public struct HandlerTable: Sendable {
         }
     }
 
+    /// Registers an untyped request handler whose result is JSON it encoded itself (a large answer
+    /// kept encoded between requests). The bytes must be one valid JSON value.
+    public mutating func onEncodedRequest(_ method: String, ordering: Ordering = .concurrent,
+                                          _ body: @escaping @Sendable (JSONValue?, RequestContext) async throws -> [UInt8]) {
+        requests[method] = RequestEntry(ordering: ordering, body: body)
+    }
+
     /// Registers a typed request handler: params are decoded (by name or position), the result encoded.
     public mutating func on<R: RequestType>(_ type: R.Type, ordering: Ordering = .concurrent,
                                             _ body: @escaping @Sendable (R.Params, RequestContext) async throws -> R.Result) {

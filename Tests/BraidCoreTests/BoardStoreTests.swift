@@ -214,6 +214,35 @@ final class TemporaryDirectory {
         #expect(String(decoding: try Data(contentsOf: real), as: UTF8.self).contains("Through the link (#1)"))
     }
 
+    /// A board Braid wrote is read back from memory, not parsed again: it must be exactly what
+    /// parsing the file gives, whatever the file looked like before the change.
+    @Test(arguments: BoardFixtures.names)
+    func aBoardReadBackAfterAWriteEqualsAFreshParse(_ name: String) throws {
+        let dir = try TemporaryDirectory()
+        try dir.write(try BoardFixtures.text(name))
+        let store = dir.store
+        let first = try store.read().tasks.first { $0.id != nil }?.id
+        do {
+            try store.update { board in
+                _ = try board.add(title: "Added by Braid", body: "A body.", fields: [.touches: "src/**"])
+                if let first {
+                    try board.move(id: first, to: .inProgress)
+                    try board.setOwner(id: first, "claude")
+                    try board.setField(id: first, key: .blocked, value: "a reason")
+                }
+            }
+        } catch is BoardError {
+            return  // a board Braid refuses to change (an id written twice): nothing was written
+        }
+        let remembered = try store.read()
+        let parsed = Board.parse(try dir.text())
+        #expect(remembered.render() == parsed.render())
+        #expect(remembered.tasks == parsed.tasks)
+        #expect(remembered.problems == parsed.problems)
+        #expect(remembered.sectionsPresent == parsed.sectionsPresent)
+        #expect(remembered.nextID == parsed.nextID)
+    }
+
     @Test func errorsNameTheFileAndWhatWasBeingDone() throws {
         let dir = try TemporaryDirectory()
         // The lock's directory cannot be created under a regular file.

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// The board file on disk, shared by Braid's processes and the person editing it.
 ///
@@ -22,6 +23,30 @@ public struct BoardStore: Sendable {
         self.path = path
         self.lockPath = lockPath
         self.idFloorPath = lockPath.deletingLastPathComponent().appendingPathComponent(lockPath.deletingPathExtension().lastPathComponent + ".last-id")
+    }
+
+    /// The last two boards this process read or wrote, per file, newest first, with their exact
+    /// bytes. Reading the same bytes again (the daemon looks after every change of the journal, most
+    /// of which leave the board as it was, and after every change Braid itself wrote) gives the board
+    /// back without parsing a large file again; any other bytes are parsed. Two, so that a read that
+    /// began just before a write (and got the bytes before it) does not push out the newest.
+    private static let parsed = Mutex<[String: [(bytes: [UInt8], text: String, board: Board)]]>([:])
+
+    private func remembered(_ bytes: [UInt8]) -> (text: String, board: Board)? {
+        let known = Self.parsed.withLock { $0[path.path] } ?? []
+        guard let hit = known.first(where: { $0.bytes == bytes }) else { return nil }
+        return (hit.text, hit.board)
+    }
+
+    private func remember(_ bytes: [UInt8], _ text: String, _ board: Board) {
+        var board = board
+        board.idFloor = 0  // as parsed: the floor lives outside the file
+        Self.parsed.withLock { cache in
+            var known = cache[path.path] ?? []
+            known.removeAll { $0.bytes == bytes }
+            known.insert((bytes, text, board), at: 0)
+            cache[path.path] = Array(known.prefix(2))
+        }
     }
 
     /// How often an update is redone when the file was saved by someone else while it ran.
@@ -61,8 +86,12 @@ public struct BoardStore: Sendable {
             let after = board.render()
             // Compared as bytes: String equality would call canonically equivalent texts equal.
             if !after.utf8.elementsEqual(before.utf8) {
+                let bytes = Array(after.utf8)
+                // `board` is what reading these bytes gives: known before they are in place, so that
+                // a read right after the rename finds it.
+                remember(bytes, after, board)
                 do {
-                    try replaceFile(with: after, unlessChangedFrom: loaded?.version)
+                    try replaceFile(with: bytes, unlessChangedFrom: loaded?.version)
                 } catch is AtomicFile.TargetChanged {
                     if attempt < Self.attemptsAgainstConcurrentSaves { continue }
                     throw BoardError.cannotWrite(path: path.path, reason:
@@ -105,18 +134,21 @@ public struct BoardStore: Sendable {
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
         }
+        if let known = remembered(bytes) { return (known.text, known.board, AtomicFile.Version.of(descriptor: fd)) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw BoardError.notUTF8(path: path.path)
         }
-        return (text, Board.parse(text), AtomicFile.Version.of(descriptor: fd))
+        let board = Board.parse(text)
+        remember(bytes, text, board)
+        return (text, board, AtomicFile.Version.of(descriptor: fd))
     }
 
     // MARK: Writing
 
     /// Replaces the board file atomically (see `AtomicFile`), unless it is no longer the version read.
-    private func replaceFile(with text: String, unlessChangedFrom version: AtomicFile.Version?) throws {
+    private func replaceFile(with bytes: [UInt8], unlessChangedFrom version: AtomicFile.Version?) throws {
         do {
-            try AtomicFile.write(Array(text.utf8), to: path) { AtomicFile.Version.of(path.resolvingSymlinksInPath()) == version }
+            try AtomicFile.write(bytes, to: path) { AtomicFile.Version.of(path.resolvingSymlinksInPath()) == version }
         } catch let error as AtomicFile.WriteError {
             throw BoardError.cannotWrite(path: path.path, reason: error.reason)
         }

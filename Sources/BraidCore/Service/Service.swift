@@ -20,6 +20,11 @@ public actor Service {
     private var clients: Set<Int> = []
     /// Per task, what clients were last told.
     private var told: [Int: TaskSnapshot] = [:]
+    /// Each told task as encoded JSON, made once per change of the task.
+    private var encoded: [Int: [UInt8]] = [:]
+    /// `task/list`'s answer, encoded: made again only after `told` changes, so that asking for a
+    /// large board costs neither sorting nor encoding while it does not change.
+    private var listed: [UInt8]?
     private var boardStamp: FileStamp?
     private var journalEvents = -1
     private var reviewsVersion = -1
@@ -27,6 +32,10 @@ public actor Service {
     private var mergeStamp: FileStamp?
     /// Something told in snapshots changed outside the files (a session started or ended).
     private var dirty = true
+    /// The board as last read (at `boardStamp`), and the tasks the journal, the running sessions
+    /// and the merge queue named then: while the board does not change, only those can.
+    private var lastBoard: Board?
+    private var namedLastTime: Set<Int> = []
     private var pendingMerges: Set<Int> = []
     var tails: [String: SessionTail] = [:]
     private var runningSessions: [Int: String] = [:]
@@ -199,6 +208,22 @@ public actor Service {
         let events = journal.eventCount
         let reviewsNow = supervisor.reviews.version
         guard dirty || stamp != boardStamp || events != journalEvents || reviewsNow != reviewsVersion else { return }
+        let state = journal.state
+        if stamp == boardStamp, reviewsNow == reviewsVersion, let board = lastBoard {
+            // The board is as last read: only what the journal records, what runs and what waits
+            // to merge changed, so only the tasks these name (now or at the last look) are told
+            // again, not the whole board.
+            journalEvents = events
+            dirty = false
+            var named = Set(state.tasks.keys)
+            named.formUnion(runningSessions.keys)
+            named.formUnion(pendingMerges)
+            for id in named.union(namedLastTime).sorted() {
+                if let task = board.task(id: id) { tell(task, id: id, state: state) }
+            }
+            namedLastTime = named
+            return
+        }
         reviewsVersion = reviewsNow
         guard var board = try? store.read() else { return }
         if board.tasks.contains(where: { $0.id == nil }) {
@@ -206,38 +231,48 @@ public actor Service {
             guard let numbered = try? store.update({ $0 }) else { return }
             board = numbered
         }
-        boardStamp = FileStamp(of: store.path)
+        // The stamp taken before reading: a board saved meanwhile is read again at the next look.
+        boardStamp = stamp
         journalEvents = events
         dirty = false
-        let state = journal.state
-        var seen = Set<Int>()
-        for task in board.tasks {
-            guard let id = task.id else { continue }
+        lastBoard = board
+        namedLastTime = Set(state.tasks.keys).union(runningSessions.keys).union(pendingMerges)
+        let tasks = board.tasks
+        var seen = Set<Int>(minimumCapacity: tasks.count)
+        for index in tasks.indices {
+            guard let id = tasks[index].id else { continue }
             seen.insert(id)
-            let running = runningSessions[id]
-            let snapshot = TaskSnapshot(task, id: id, record: state.task(id), runningSession: running, queued: pendingMerges.contains(id),
-                                        review: supervisor.reviews.record(id))
-            if told[id] != snapshot {
-                told[id] = snapshot
-                broadcast(.taskChanged(snapshot))
-            }
-            // Open while the task waits in Blocked with its escalation as its last outcome: a
-            // decision (abandoned stays Blocked too), a move or a removal closes it, and a restarted
-            // daemon finds the open ones in the journal.
-            if task.section == .blocked, let record = state.task(id), record.outcome == .escalated {
-                if openEscalations[id] == nil {
-                    openEscalations[id] = (record.agent ?? task.agent ?? config.defaultAgent,
-                                           record.outcomeDetail ?? task.blockedReason ?? "escalated")
-                }
-            } else {
-                openEscalations[id] = nil
-            }
+            tell(tasks[index], id: id, state: state)
         }
         for id in told.keys where !seen.contains(id) {
             told[id] = nil
+            encoded[id] = nil
+            listed = nil
             openEscalations[id] = nil
             broadcast(.taskRemoved(id))
         }
+    }
+
+    /// Tells the task if its snapshot changed since it was last told.
+    private func tell(_ task: BoardTask, id: Int, state: SupervisorState) {
+        // Open while the task waits in Blocked with its escalation as its last outcome: a decision
+        // (abandoned stays Blocked too), a move or a removal closes it, and a restarted daemon
+        // finds the open ones in the journal.
+        if task.section == .blocked, let record = state.task(id), record.outcome == .escalated {
+            if openEscalations[id] == nil {
+                openEscalations[id] = (record.agent ?? task.agent ?? config.defaultAgent,
+                                       record.outcomeDetail ?? task.blockedReason ?? "escalated")
+            }
+        } else {
+            openEscalations[id] = nil
+        }
+        let snapshot = TaskSnapshot(task, id: id, record: state.task(id), runningSession: runningSessions[id],
+                                    queued: pendingMerges.contains(id), review: supervisor.reviews.record(id))
+        guard told[id] != snapshot else { return }
+        told[id] = snapshot
+        encoded[id] = nil
+        listed = nil
+        broadcast(.taskChanged(snapshot))
     }
 
     // MARK: Reading
@@ -245,7 +280,27 @@ public actor Service {
     /// Every task on the board, in board order, as last told (fresh: the files are looked at first).
     public func tasks() -> [TaskSnapshot] {
         refresh()
-        return told.values.sorted { $0.id < $1.id }
+        return told.keys.sorted().compactMap { told[$0] }
+    }
+
+    /// `tasks()` as `task/list` answers it, encoded: `{"tasks":[...]}`.
+    public func encodedTaskList() -> [UInt8] {
+        refresh()
+        if let listed { return listed }
+        var json = Array(#"{"tasks":["#.utf8)
+        for (i, id) in told.keys.sorted().enumerated() {
+            if i > 0 { json.append(UInt8(ascii: ",")) }
+            if let bytes = encoded[id] {
+                json.append(contentsOf: bytes)
+            } else if let task = told[id] {
+                let bytes = JSONWriter.encode(task.json)
+                encoded[id] = bytes
+                json.append(contentsOf: bytes)
+            }
+        }
+        json.append(contentsOf: "]}".utf8)
+        listed = json
+        return json
     }
 
     /// Whether the task's escalation still waits for a decision (fresh: the files are looked at first).

@@ -26,7 +26,10 @@ public struct TaskSnapshot: Sendable, Equatable {
     /// Where its review stands, while it is in Review ("review: 2 findings (worst high), 1 to decide").
     public let review: String?
 
-    public init(_ task: BoardTask, id: Int, record: TaskRecord?, runningSession: String?, queued: Bool, review: ReviewRecord? = nil) {
+    /// `task` is borrowed: the daemon makes one for every task on the board at each change, and a
+    /// board task is large.
+    public init(_ task: borrowing BoardTask, id: Int, record: TaskRecord?, runningSession: String?, queued: Bool,
+                review: ReviewRecord? = nil) {
         self.id = id
         title = task.title
         section = task.section

@@ -32,15 +32,20 @@ struct AttemptRunner: Sendable {
                 let invocation = try profile.invocation(for: AgentRequest(task: plan.task, prompt: prompt, worktree: plan.worktree.path,
                                                                           sessionDirectory: sessionDirectory))
                 format = invocation.outputFormat
-                try invocation.writeFiles()
-                // Kept beside the log, for people and for tests: what exactly the agent was asked.
-                try AtomicFile.write(prompt, to: sessionDirectory.appendingPathComponent("prompt.txt"))
-                var input: URL?
-                if let data = invocation.standardInput {
-                    let file = sessionDirectory.appendingPathComponent("stdin")
-                    try AtomicFile.write(Array(data), to: file)
-                    input = file
+                // Written and flushed on a thread of their own: fifty sessions starting at once must
+                // not park the cooperative pool on their fsyncs.
+                let written: Result<URL?, any Error> = await ThreadJob.run(name: "braid-session") {
+                    Result {
+                        try invocation.writeFiles()
+                        // Kept beside the log, for people and for tests: what exactly the agent was asked.
+                        try AtomicFile.write(prompt, to: sessionDirectory.appendingPathComponent("prompt.txt"))
+                        guard let data = invocation.standardInput else { return nil }
+                        let file = sessionDirectory.appendingPathComponent("stdin")
+                        try AtomicFile.write(Array(data), to: file)
+                        return file
+                    }
                 }
+                let input = try written.get()
                 let manager = self.manager
                 sessionStart = await ThreadJob.run(name: "braid-git") { try? manager.head(plan.worktree) }
                 var environment = invocation.environment

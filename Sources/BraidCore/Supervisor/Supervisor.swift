@@ -74,6 +74,10 @@ public actor Supervisor {
     }
     private let results: AsyncStream<Event>
     private let resultSink: AsyncStream<Event>.Continuation
+    /// The supervisor runs on a thread of its own: it flushes the journal and rewrites the board,
+    /// which blocks, and must not hold up the threads that answer clients.
+    private let executor = ThreadExecutor(name: "braid-supervisor")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// What the loop waits for: a try ended, a pass of the merge queue did, or a person asked for
     /// something (a run, a pause, a stop).
