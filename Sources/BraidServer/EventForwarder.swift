@@ -25,7 +25,7 @@ actor EventForwarder {
     /// Tokens the client gave `supervisor/run`: each ends when the run does.
     private var runTokens: [JSONValue] = []
     /// Tasks this client was asked about and has not answered yet.
-    private var asking: Set<Int> = []
+    private var asking: Set<String> = []
 
     init(service: Service, connection: Connection, answersRequests: Bool) {
         self.service = service
@@ -136,14 +136,17 @@ actor EventForwarder {
                 "type": 2, "message": .string("#\(task) needs you: \(reason). Retry, reassign or abandon it (task/retry, task/reassign, task/abandon).")])
             return
         }
-        guard asking.insert(task).inserted else { return }
         Task { await ask(task, agent: agent, reason: reason) }
     }
 
     /// Asks the client what to do about an escalated task and does it; another client may have
     /// decided first, which the answer is then told.
     private func ask(_ task: Int, agent: String, reason: String) async {
-        defer { asking.remove(task) }
+        // One question per escalation (a task escalated again is asked again).
+        guard let stamp = await service.supervisor.escalationStamp(task) else { return }
+        let key = "\(task)@\(stamp.timeIntervalSince1970)"
+        guard asking.insert(key).inserted else { return }
+        defer { asking.remove(key) }
         let answer: JSONValue
         do {
             answer = try await connection.sendRequest(Self.escalationRequest, params: [
@@ -154,8 +157,9 @@ actor EventForwarder {
             return
         }
         guard let title = answer["title"]?.stringValue else { return }  // dismissed: the task stays blocked
-        // Decided meanwhile (by another client, or a task/... request): a late answer is not acted on.
-        guard await service.isEscalationOpen(task) else {
+        // Decided meanwhile (by another client, or a task/... request), or escalated again since:
+        // a late answer is not acted on.
+        guard await service.supervisor.escalationStamp(task) == stamp else {
             tell(.warning, "#\(task) was decided meanwhile: \(title) not done")
             return
         }
@@ -163,17 +167,18 @@ actor EventForwarder {
             let supervisor = service.supervisor
             switch title {
             case "Retry":
-                try await supervisor.decide(task: task, outcome: .retriedByUser, guidance: answer["guidance"]?.stringValue)
+                try await supervisor.decideEscalation(task: task, escalatedAt: stamp, outcome: .retriedByUser,
+                                                      guidance: answer["guidance"]?.stringValue)
                 await supervisor.startRun()
                 tell(.info, "#\(task) retried: back in Todo with its tries counted afresh")
             case "Reassign":
                 var to = answer["agent"]?.stringValue ?? ""
                 if to.isEmpty { to = try await otherAgent(for: task, than: agent) }
-                try await supervisor.decide(task: task, outcome: .reassigned, agent: to)
+                try await supervisor.decideEscalation(task: task, escalatedAt: stamp, outcome: .reassigned, agent: to)
                 await supervisor.startRun()
                 tell(.info, "#\(task) reassigned to \(to)")
             case "Abandon":
-                try await supervisor.decide(task: task, outcome: .abandoned)
+                try await supervisor.decideEscalation(task: task, escalatedAt: stamp, outcome: .abandoned)
                 tell(.info, "#\(task) abandoned: its worktree and branch are removed")
             default:
                 tell(.error, "#\(task): '\(title)' is not one of \(Self.escalationActions.joined(separator: ", "))")

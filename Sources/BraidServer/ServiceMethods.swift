@@ -21,6 +21,16 @@ struct ServiceMethods {
         "review/findings", "review/adjudicate", "review/run",
     ]
 
+    /// Requests that change state run in the order they arrived (a `task/move` then a
+    /// `session/start` never swap); reads, and requests that wait long (`merge/wait`, `gate/run`,
+    /// `session/cancel`'s grace period), run concurrently.
+    static let concurrent: Set<String> = [
+        "workspace/status", "task/list", "task/diff", "session/list", "session/log", "session/attach", "session/cancel",
+        "gate/run", "merge/wait", "merge/queue", "worktree/list", "metrics/get", "review/findings",
+    ]
+
+    static func ordering(_ method: String) -> Ordering { concurrent.contains(method) ? .concurrent : .ordered }
+
     /// The most `session/log` returns in one answer; page with `offset`.
     static let maxLogBytes = 1 << 20
 
@@ -29,7 +39,7 @@ struct ServiceMethods {
         /// A method on the service, with typed params.
         func on<P: Decodable & Sendable>(_ method: String, _ type: P.Type,
                                          _ body: @escaping @Sendable (P, Service, RequestContext) async throws -> JSONValue) {
-            table.onRequest(method) { params, context in
+            table.onRequest(method, ordering: Self.ordering(method)) { params, context in
                 // Outside a Braid repository that comes first, whatever the params.
                 let service = try server.requireService()
                 let decoded = try ParamsCoding.decode(P.self, from: params, positional: [])
@@ -42,7 +52,7 @@ struct ServiceMethods {
         }
         /// A method on the service that takes no params.
         func on(_ method: String, _ body: @escaping @Sendable (Service, RequestContext) async throws -> JSONValue) {
-            table.onRequest(method) { _, context in
+            table.onRequest(method, ordering: Self.ordering(method)) { _, context in
                 let service = try server.requireService()
                 do {
                     return try await body(service, context)
@@ -148,7 +158,7 @@ struct ServiceMethods {
             return .object([
                 "session": .string(session.id), "task": .number(JSONNumber(session.task)), "log": .string(session.log),
                 "running": .bool(session.end == nil),
-                "argv": .array([executable, "log", "#\(session.task)", "-f"].map { .string($0) }),
+                "argv": .array([executable, "log", "#\(session.task)", "--follow"].map { .string($0) }),
                 "cwd": .string(service.workspace.root.path),
             ])
         }
@@ -156,10 +166,10 @@ struct ServiceMethods {
         // Supervisor
         on("supervisor/run", ServiceParams.WorkDone.self) { params, service, context in
             if let token = params.workDoneToken {
-                await server.startForwarding(context.connection)
                 guard token.stringValue != nil || token.intValue != nil else {
                     throw ResponseError.invalidParams("'workDoneToken' must be a string or an integer")
                 }
+                await server.startForwarding(context.connection)
                 await server.forwarder.withLock { $0 }?.follow(runToken: token)
             }
             await service.supervisor.startRun()

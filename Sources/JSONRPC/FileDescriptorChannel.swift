@@ -29,11 +29,18 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
 
     /// Bytes read from the input before the channel took it over, delivered first.
     private let alreadyRead: [UInt8]
+    /// Above this many bytes waiting for a peer that does not read, the peer is given up on.
+    private let maxPendingBytes: Int?
+    private var overflowed = false
 
     /// - Parameters:
     ///   - closeOnDeinit: whether the channel owns the descriptors (pipes) or not (stdio).
     ///   - alreadyRead: what the caller read from `input` before (to look at the first message).
-    public init(input: Int32, output: Int32, closeOnDeinit: Bool = false, alreadyRead: [UInt8] = []) {
+    ///   - maxPendingBytes: for a peer among many (a daemon's client), the most output kept for it
+    ///     while it does not read; past it the channel fails as if the peer had gone (a socket is
+    ///     shut down both ways), so one stuck client cannot grow the server's memory without end.
+    public init(input: Int32, output: Int32, closeOnDeinit: Bool = false, alreadyRead: [UInt8] = [], maxPendingBytes: Int? = nil) {
+        self.maxPendingBytes = maxPendingBytes
         self.inputFD = input
         self.outputFD = output
         self.closeOnDeinit = closeOnDeinit
@@ -119,6 +126,20 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
 
     public func write(_ bytes: [UInt8]) {
         condition.lock()
+        if let limit = maxPendingBytes, pending.count + bytes.count > limit, !outputClosed, !closeRequested {
+            let failure = overflowed ? nil : onOutputFailure
+            overflowed = true
+            pending.removeAll()
+            outputClosed = true
+            onOutputFailure = nil
+            releaseRoomWaitersIfDrained()
+            condition.broadcast()
+            condition.unlock()
+            // Unblocks a writer stuck on the full socket and ends the reader: the session is over.
+            if outputFD == inputFD { shutdown(outputFD, Int32(SHUT_RDWR)) }
+            failure?()
+            return
+        }
         if !outputClosed && !closeRequested {
             pending.append(contentsOf: bytes)
             condition.signal()

@@ -9,7 +9,8 @@ enum TaskCommands {
     /// The sessions of task N, oldest first, each with its log and gate result; `-f` follows the
     /// latest session's output until it ends.
     static func log(_ argv: [String]) async -> Int32 {
-        guard let (id, arguments) = parse("log", argv, flags: ["-f", "--follow"]) else { return 2 }
+        // `-f`, as tail and journalctl spell it.
+        guard let (id, arguments) = parse("log", argv.map { $0 == "-f" ? "--follow" : $0 }, flags: ["--follow"]) else { return 2 }
         return await ClientCommand.run("log") { client, _ in
             let sessions = try await client.call("session/list", ["task": .number(JSONNumber(id))])["sessions"]?.arrayValue ?? []
             let out = FileDescriptorOutput(fd: 1)
@@ -17,7 +18,7 @@ enum TaskCommands {
                 out.write("#\(id) has no sessions yet\n")
                 return 0
             }
-            let follow = arguments.has("-f") || arguments.has("--follow")
+            let follow = arguments.has("--follow")
             for (index, session) in sessions.enumerated() {
                 let sessionID = session.string("id") ?? ""
                 var end = session.string("endReason") ?? "running"
@@ -33,8 +34,13 @@ enum TaskCommands {
                     let page = try await client.call("session/log", ["session": .string(sessionID), "offset": .number(JSONNumber(offset))])
                     let text = page.string("text") ?? ""
                     out.write(text)
-                    offset = page.int("nextOffset")
-                    if offset < page.int("size") { continue }
+                    let next = page.int("nextOffset")
+                    // No progress (the log ends inside a character still being written): wait.
+                    if next < page.int("size") && next > offset {
+                        offset = next
+                        continue
+                    }
+                    offset = next
                     guard follow && last && page["running"]?.boolValue == true else { break }
                     try await Task.sleep(for: .milliseconds(200))
                 }

@@ -143,7 +143,7 @@ import TestSupport
         #expect(running.count == 1 && running.first?["running"] == true && running.first?["exitCode"] == .null, "\(running)")
         #expect(await c.ok("session/log", ["task": 3])["running"] == true)
         let attach = await c.ok("session/attach", ["session": .string(session3)])
-        #expect(attach["argv"]?.arrayValue?.suffix(3) == ["log", "#3", "-f"])
+        #expect(attach["argv"]?.arrayValue?.suffix(3) == ["log", "#3", "--follow"])
         #expect(await c.ok("session/cancel", ["task": 3])["session"]?.stringValue == session3)
         let exited = await eventually("session 3's end") {
             client.received("session/exited").first { $0["session"]?.stringValue == session3 }

@@ -26,7 +26,9 @@ public enum BuiltinGateStep: Sendable, Equatable {
     }
 
     public static let defaultChangelog = "CHANGELOG.md"
-    public static let defaultConventionsFiles = ["AGENTS.md", "CLAUDE.md"]
+    /// The conventions agents work by, and Braid's own rules for them (its gate, its reviewer,
+    /// its allow list): an agent that rewrote those would judge itself.
+    public static let defaultConventionsFiles = ["AGENTS.md", "CLAUDE.md", ".braid/config.json", ".braid/secrets-allow"]
 
     /// The names a config's `run` gives, in the order the README lists them.
     public static let names = ["braid:secrets", "braid:changelog", "braid:docs", "braid:conventions", "braid:acceptance"]

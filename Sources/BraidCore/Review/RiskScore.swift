@@ -45,6 +45,8 @@ public struct RiskScore: Sendable, Equatable {
         if !locks.isEmpty { add(10, "lockfiles: " + list(locks)) }
         let ci = named(isCI)
         if !ci.isEmpty { add(15, "CI configuration: " + list(ci)) }
+        let braid = named { $0.hasPrefix(".braid/") }
+        if !braid.isEmpty { add(30, "Braid's own configuration (gate, reviewer, allow list): " + list(braid)) }
         let sensitive = named(isSecuritySensitive)
         if !sensitive.isEmpty { add(15, "security-sensitive paths: " + list(sensitive)) }
         let deletedTests = files.filter { isTest($0.path) && $0.added == 0 && $0.deleted > 0 && !exists($0.path) }.map(\.path)

@@ -8,7 +8,7 @@ extension Service {
 
     /// Adds a task to the board (Todo unless told otherwise) and wakes the supervisor.
     public func addTask(title: String, body: String, fields: [BoardField: String], section: BoardSection = .todo) async throws -> TaskSnapshot {
-        if let agent = fields[.agent] { try checkAgent(agent) }
+        try checkFields(fields)
         let id: Int
         do {
             id = try store.update { board in try board.add(title: title, body: body, fields: fields, to: section) }
@@ -22,7 +22,7 @@ extension Service {
     /// Changes a task's title and fields (a nil value removes the field).
     public func updateTask(_ id: Int, title: String?, fields: [BoardField: String?]) async throws -> TaskSnapshot {
         _ = try task(id)
-        for case let (.agent, agent?) in fields { try checkAgent(agent) }
+        try checkFields(fields.compactMapValues { $0 })
         do {
             try store.update { board in
                 guard board.task(id: id) != nil else { throw RequestError.noSuchTask(id) }
@@ -67,6 +67,20 @@ extension Service {
         guard !current.queued else { throw RequestError.wrongState("#\(id) waits in the merge queue; `merge/abort` takes it out first") }
         try store.update { board in try board.remove(id: id) }
         refresh()
+    }
+
+    /// An agent (or a fallback) that no profile names, or an `after:` task that is not on the
+    /// board, would leave the task unable ever to run: refused up front.
+    private func checkFields(_ fields: [BoardField: String]) throws {
+        if let agent = fields[.agent] { try checkAgent(agent) }
+        for agent in (fields[.fallback] ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !agent.isEmpty {
+            try checkAgent(agent)
+        }
+        let ids = (fields[.after] ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces).drop { $0 == "#" }) }
+        let known = Set(tasks().map(\.id))
+        if let missing = ids.first(where: { !known.contains($0) }) {
+            throw RequestError.invalid("'after' names #\(missing), which is not on the board")
+        }
     }
 
     private func checkAgent(_ agent: String) throws {

@@ -114,7 +114,8 @@ struct AttemptRunner: Sendable {
         await ended(result)
         if result.willBeGated {
             let context = await gateContext(plan, agentReport: text)
-            result.gate = await GateRunner(config: config).run(in: plan.worktree.path, context: context)
+            result.gate = await GateRunner(config: config, environment: [AgentIdentity.variable: plan.session])
+                .run(in: plan.worktree.path, context: context)
             // A cancel that came while the gate ran still counts.
             result.cancelled = isCancelled(plan)
         }

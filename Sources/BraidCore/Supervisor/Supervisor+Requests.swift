@@ -8,7 +8,7 @@ extension Supervisor {
     /// must be in Todo or Blocked with no session running; returns the new session's id.
     public func startSession(task id: Int) async throws -> String {
         let task = try existing(id)
-        guard running[id] == nil else { throw RequestError.wrongState("#\(id) already has a session or a gate running") }
+        guard !isBusy(id) else { throw RequestError.wrongState("#\(id) already has a session or a gate running") }
         guard [.todo, .blocked].contains(task.section) else {
             throw RequestError.wrongState("#\(id) is in \(task.section.heading); a session starts only from Todo or Blocked")
         }
@@ -47,7 +47,10 @@ extension Supervisor {
     /// next prompt), reassign to another agent, or abandon (worktree and branch removed).
     public func decide(task id: Int, outcome: TaskOutcome, guidance: String? = nil, agent: String? = nil) throws {
         let task = try existing(id)
-        guard running[id] == nil else { throw RequestError.wrongState("#\(id) has a running session; cancel it first") }
+        guard !isBusy(id) else { throw RequestError.wrongState("#\(id) has a running session; cancel it first") }
+        guard try mergeQueue.state().candidate(id) == nil else {
+            throw RequestError.wrongState("#\(id) waits in the merge queue; `merge/abort` takes it out first")
+        }
         // Work that passed its gate (Review) or landed (Done) is not undone by these.
         let allowed: Set<BoardSection> = outcome == .retriedByUser ? [.blocked] : [.todo, .blocked]
         guard allowed.contains(task.section) else {
@@ -77,6 +80,22 @@ extension Supervisor {
                             : outcome == .reassigned ? "reassigned to \(agent ?? "?")" : "retried by a person"))
         emit(.stateChanged)
         wake()
+    }
+
+    /// When the task's current escalation was recorded; nil when it is not escalated now. Names
+    /// one escalation, so that an answer about an older one is never applied to a newer.
+    public func escalationStamp(_ id: Int) -> Date? {
+        guard let record = journal.state.task(id), record.outcome == .escalated else { return nil }
+        return record.outcomeAt
+    }
+
+    /// A person's answer to the question about one escalation: decided only if that escalation
+    /// is still the task's open one (checked and decided in one step, so two answers never both act).
+    public func decideEscalation(task id: Int, escalatedAt: Date, outcome: TaskOutcome, guidance: String? = nil, agent: String? = nil) throws {
+        guard escalationStamp(id) == escalatedAt else {
+            throw RequestError.wrongState("#\(id) was decided meanwhile")
+        }
+        try decide(task: id, outcome: outcome, guidance: guidance, agent: agent)
     }
 
     /// Accepts the work in Review: the task goes to the merge queue, whose pass starts now.
@@ -134,7 +153,7 @@ extension Supervisor {
         }
         for id in ids {
             let task = try existing(id, on: board)
-            guard task.section != .inProgress, task.section != .done, running[id] == nil else {
+            guard task.section != .inProgress, task.section != .done, !isBusy(id) else {
                 throw RequestError.wrongState("#\(id) is in \(task.section.heading); only a task whose session has ended can be merged")
             }
             guard try registry.worktree(forTask: id) != nil else {
@@ -196,8 +215,10 @@ extension Supervisor {
     /// Runs the gate on the task's worktree as it is now, outside any try (a person checking).
     public func gateNow(task id: Int) async throws -> (session: String, result: GateResult) {
         _ = try existing(id)
-        guard running[id] == nil else { throw RequestError.wrongState("#\(id) has a session or a gate running") }
+        guard !isBusy(id) else { throw RequestError.wrongState("#\(id) has a session or a gate running") }
         guard let worktree = try registry.worktree(forTask: id) else { throw RequestError.wrongState("#\(id) has no worktree") }
+        reserved[id] = try existing(id)
+        defer { reserved[id] = nil }
         let session = "gate-\(id)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         emit(.gateStarted(task: id, session: session, steps: config.gate.map(\.name)))
         let result = await GateRunner(config: config).run(in: worktree.path)

@@ -28,6 +28,9 @@ public actor Supervisor {
     var reviewRuns: [Int: ReviewRun] = [:]
     let emit: Report
     var running: [Int: AttemptPlan] = [:]
+    /// Tasks being started (their worktree made) or gated at a person's request: taken before the
+    /// first await, so that no second start, move or decision slips in meanwhile.
+    var reserved: [Int: BoardTask] = [:]
     /// Whether new sessions start from the board.
     public private(set) var mode = SupervisorMode.idle
     private var recovered = false
@@ -116,7 +119,12 @@ public actor Supervisor {
     public func serve(untilIdle: Bool = false) async throws {
         if !recovered {
             recovered = true
-            try await recover()
+            do {
+                try await recover()
+            } catch where !untilIdle {
+                // What could not be recovered now is settled when supervision runs.
+                report("could not recover everything at start: \(error)")
+            }
             // A run that a crash (or a stop) interrupted goes on.
             if FileManager.default.fileExists(atPath: runMarker.path) { startRun() }
             try? recoverReviews()
@@ -195,7 +203,11 @@ public actor Supervisor {
     }
 
     /// Tasks with a session or a gate under way.
-    public var busyTasks: [Int] { running.keys.sorted() }
+    public var busyTasks: [Int] { Set(running.keys).union(reserved.keys).sorted() }
+
+    /// Whether something runs for the task, or is about to: a session, a gate, or a start or a
+    /// person's gate under way (the awaits of which let other requests in).
+    func isBusy(_ id: Int) -> Bool { running[id] != nil || reserved[id] != nil }
     public var isMerging: Bool { merging }
 
     /// Makes the loop look at the board again (a task was added or decided).
@@ -319,18 +331,23 @@ public actor Supervisor {
         // A task queued for merging (by `braid merge`) is not started again meanwhile.
         let queued = Set(try mergeQueue.state().pending.map(\.task))
         let todo = board.tasks(in: .todo).compactMap { task in
-            task.id.flatMap { queued.contains($0) ? nil : Scheduler.Candidate(task, id: $0) }
+            task.id.flatMap { queued.contains($0) || isBusy($0) ? nil : Scheduler.Candidate(task, id: $0) }
         }
         let busy = running.values.map { Scheduler.Candidate($0.task, id: $0.taskID) }
-        let picked = Scheduler.pick(todo: todo, running: busy, done: done, freeSlots: max(0, config.maxSessions - running.count))
+            + reserved.map { Scheduler.Candidate($0.value, id: $0.key) }
+        let picked = Scheduler.pick(todo: todo, running: busy, done: done,
+                                    freeSlots: max(0, config.maxSessions - running.count - reserved.count))
         for id in picked.start {
-            guard let task = board.task(id: id) else { continue }
+            guard let task = board.task(id: id), !isBusy(id) else { continue }
             try await start(task, id: id)
         }
     }
 
     @discardableResult
     func start(_ task: BoardTask, id: Int) async throws -> String? {
+        guard !isBusy(id) else { return nil }
+        reserved[id] = task
+        defer { reserved[id] = nil }
         // A review of the task's older work must not run on (nor clean up) beside the newer work.
         await stopReview(id)
         let record = journal.state.task(id)
@@ -345,6 +362,11 @@ public actor Supervisor {
         case .success(let made): worktree = made
         case .failure(let error):
             try escalate(id, agent: agent, reason: "could not create its worktree: \(error)")
+            return nil
+        }
+        // A person may have moved or removed the card by hand while the worktree was made.
+        guard let current = try store.read().task(id: id), current.section == task.section else {
+            report("#\(id) was moved meanwhile: not started")
             return nil
         }
         try store.update { board in
@@ -679,7 +701,9 @@ public actor Supervisor {
                 try block(id, reason: "cancelled by a person; `braid retry #\(id)` goes on with the work kept")
                 report("#\(id) cancelled before the crash")
             case .awaitingGate, .interrupted:
-                // Its session ended (or died with Braid) and its gate never finished: gate its work now.
+                // Its session ended (or died with Braid) and its gate never finished: gate its work now,
+                // after ending what is left of the old gate (it carries the session's id too).
+                AgentIdentity.kill(session: last.id)
                 report("#\(id) its last session ended before the crash; gating its work")
                 let plan = AttemptPlan(task: task, taskID: id, session: last.id, agent: last.agent, attempt: last.attempt,
                                        worktree: Self.worktree(of: last, config: config), feedback: nil)

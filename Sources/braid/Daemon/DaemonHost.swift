@@ -17,7 +17,9 @@ final class DaemonHost: Sendable {
     let service: Service
     private let listener: Int32
     private let lockFD: Int32
-    private let clients = Mutex<[Int: Connection]>([:])
+    private let clients = Mutex<[Int: (connection: Connection, fd: Int32)]>([:])
+    /// What one client may have waiting unread before it is disconnected.
+    static let maxUnreadBytesPerClient = 32 << 20
     private let nextClient = Atomic<Int>(0)
     private let lastActivity = Mutex(ContinuousClock.now)
     private let socketIdentity: FileStamp
@@ -92,7 +94,11 @@ final class DaemonHost: Sendable {
         // The socket first, so that no client connects to a daemon on its way out.
         if FileStamp(path: paths.socket.path) == socketIdentity { unlink(paths.socket.path) }
         shutdown(listener, Int32(SHUT_RDWR))
-        for connection in clients.withLock({ Array($0.values) }) { await connection.close() }
+        // Shut down both ways first: a writer blocked on a client that does not read is released.
+        for client in clients.withLock({ Array($0.values) }) {
+            shutdown(client.fd, Int32(SHUT_RDWR))
+            await client.connection.close()
+        }
         await service.close()
         FileLock.release(lockFD)
         return 0
@@ -101,7 +107,7 @@ final class DaemonHost: Sendable {
     /// One client: a connection of its own over the shared service, until it closes or says `exit`.
     private func serve(_ fd: Int32) {
         let id = nextClient.add(1, ordering: .relaxed).newValue
-        let channel = FileDescriptorChannel(input: fd, output: fd, closeOnDeinit: true)
+        let channel = FileDescriptorChannel(input: fd, output: fd, closeOnDeinit: true, maxPendingBytes: Self.maxUnreadBytesPerClient)
         let box = Mutex<Connection?>(nil)
         let server = BraidServer(hooks: .init(
             exit: { _ in
@@ -113,11 +119,15 @@ final class DaemonHost: Sendable {
         let connection = Connection(channel: channel, handlers: server.makeHandlers(),
                                     options: .init(log: { [self] in log("client \(id): \($0)") }))
         box.withLock { $0 = connection }
-        clients.withLock { $0[id] = connection }
+        clients.withLock { $0[id] = (connection, fd) }
         lastActivity.withLock { $0 = .now }
         Task { [self] in
             await connection.run()
             await server.disconnected()
+            // Our side too: the client sees the end, and the socket is closed once nothing holds
+            // the connection (the box was the cycle through the exit hook).
+            await connection.close()
+            box.withLock { $0 = nil }
             clients.withLock { _ = $0.removeValue(forKey: id) }
             lastActivity.withLock { $0 = .now }
         }
