@@ -107,6 +107,8 @@ actor EventForwarder {
         case .runEnded:
             for token in runTokens { progress(token, ["kind": "end", "message": "nothing left to run"]) }
             runTokens = []
+        case .notice(let message):
+            tell(.warning, message)
         case .log(let line):
             connection.notify(LogMessageNotification.self, .init(type: .info, message: line))
         }

@@ -131,6 +131,11 @@ public actor Service {
     /// Clients listening now.
     public var subscriberCount: Int { clients.count }
 
+    /// Tells every client something they should act on.
+    public func announce(_ message: String) {
+        broadcast(.notice(message))
+    }
+
     func broadcast(_ event: ServiceEvent) {
         for subscriber in subscribers.values { subscriber.yield(event) }
     }

@@ -20,4 +20,6 @@ public enum ServiceEvent: Sendable {
     case runEnded
     /// A line of the supervisor's account, for logs.
     case log(String)
+    /// Something every person connected should see (`window/showMessage`, a warning).
+    case notice(String)
 }

@@ -28,7 +28,13 @@ final class DaemonHost: Sendable {
     static func start(_ workspace: Workspace) throws -> DaemonHost? {
         let paths = DaemonPaths(workspace: workspace)
         try FileManager.default.createDirectory(at: workspace.logsDirectory, withIntermediateDirectories: true)
-        guard let lockFD = try FileLock.tryAcquire(paths.lock) else { return nil }
+        // A client probing the lock holds it for an instant: only a lock held for a while is a daemon.
+        var taken = try FileLock.tryAcquire(paths.lock)
+        for _ in 0..<20 where taken == nil {
+            usleep(10_000)
+            taken = try FileLock.tryAcquire(paths.lock)
+        }
+        guard let lockFD = taken else { return nil }
         do {
             let pid = Array("\(getpid())\n".utf8)
             _ = ftruncate(lockFD, 0)
@@ -69,6 +75,9 @@ final class DaemonHost: Sendable {
         }
         Task {
             let idle = Duration.seconds(DaemonPaths.idleSeconds)
+            let config = paths.workspace.configURL.path
+            let configAtStart = ConfigStamp(path: config)
+            var toldOfConfig = false
             while true {
                 try? await Task.sleep(for: .milliseconds(500))
                 if FileStamp(path: paths.socket.path) != socketIdentity {
@@ -77,6 +86,19 @@ final class DaemonHost: Sendable {
                 }
                 let connected = clients.withLock { $0.count }
                 let quiet = await service.isQuiet()
+                // The config is read once, at start: a changed one takes effect with the next daemon,
+                // at once when nobody is connected and nothing runs, else clients are told.
+                if ConfigStamp(path: config) != configAtStart {
+                    if connected == 0 && quiet {
+                        stop.continuation.yield("its config changed")
+                        return
+                    }
+                    if !toldOfConfig {
+                        toldOfConfig = true
+                        await service.announce("\(paths.workspace.configURL.path) changed: it takes effect when the daemon restarts "
+                                               + "(`braid daemon stop`; the agents keep running)")
+                    }
+                }
                 if connected > 0 || !quiet {
                     lastActivity.withLock { $0 = .now }
                 } else if ContinuousClock.now - lastActivity.withLock({ $0 }) > idle {
@@ -136,6 +158,23 @@ final class DaemonHost: Sendable {
     func log(_ line: String) {
         let stamp = ISO8601DateFormatter().string(from: Date())
         FileDescriptorOutput.standardError.write("\(stamp) \(line)\n")
+    }
+}
+
+/// A config file's identity and version: any save changes it.
+struct ConfigStamp: Equatable {
+    let inode: UInt64
+    let size: Int64
+    let seconds: Int
+    let nanoseconds: Int
+
+    init?(path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        seconds = info.st_mtim.tv_sec
+        nanoseconds = info.st_mtim.tv_nsec
     }
 }
 
