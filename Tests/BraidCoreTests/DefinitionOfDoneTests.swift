@@ -296,7 +296,8 @@ import Testing
                                                .conventions(files: ["AGENTS.md", "docs/RULES.md"]), .acceptance])
         #expect(try ConfigFile.parse(ConfigFile.render(config)) == config)
         let defaults = try ConfigFile.parse(#"{"gate": [{"run": "braid:changelog"}, {"run": "braid:conventions"}]}"#)
-        #expect(defaults.gate.map(\.builtin) == [.changelog(file: "CHANGELOG.md", conventionalCommits: true), .conventions(files: ["AGENTS.md", "CLAUDE.md"])])
+        #expect(defaults.gate.map(\.builtin) == [.changelog(file: "CHANGELOG.md", conventionalCommits: true), .conventions(files: BuiltinGateStep.defaultConventionsFiles)])
+        #expect(BuiltinGateStep.defaultConventionsFiles.contains(".braid/config.json"))
         // With "shell": true the string is the user's own command line.
         #expect(try ConfigFile.parse(#"{"gate": [{"name": "x", "run": "braid:secrets", "shell": true}]}"#).gate.first?.command == .shell("braid:secrets"))
     }
