@@ -79,6 +79,9 @@ struct ServiceMethods {
             let service = try server.requireService()
             let params = try ParamsCoding.decode(ServiceParams.List.self, from: raw, positional: [])
             guard params.section != nil || (params.orderBy != nil && params.orderBy != "board") else {
+                // Without a hop to the service's actor when the answer is current (editors ask often,
+                // and the actor may be busy reading a board that just changed).
+                if let current = service.currentTaskList() { return current }
                 return await service.encodedTaskList()
             }
             var tasks = await service.tasks()

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Synchronization
 
 /// One repository's Braid, shared by every client connected to its daemon: the supervisor (which
 /// alone holds the journal), the board, and the fan-out of what happens to every subscriber.
@@ -25,6 +26,15 @@ public actor Service {
     /// `task/list`'s answer, encoded: made again only after `told` changes, so that asking for a
     /// large board costs neither sorting nor encoding while it does not change.
     private var listed: [UInt8]?
+    /// What the files looked like when an answer was built: it stays the answer while they match.
+    struct ListStamp: Equatable, Sendable {
+        let board: FileStamp?
+        let journalEvents: Int
+        let mergeLog: FileStamp?
+        let reviews: Int
+    }
+    private nonisolated let publishedList = Mutex<(bytes: [UInt8], stamp: ListStamp)?>(nil)
+    private nonisolated let lookingAtFiles = Atomic<Bool>(false)
     private var boardStamp: FileStamp?
     private var journalEvents = -1
     private var reviewsVersion = -1
@@ -195,8 +205,17 @@ public actor Service {
     }
 
     /// Tells what changed since the last look: merge decisions first (they explain the moves),
-    /// then each task whose card or record changed.
+    /// then each task whose card or record changed; and publishes `task/list`'s answer.
     func refresh() {
+        lookingAtFiles.store(true, ordering: .releasing)
+        defer {
+            publishTaskList()
+            lookingAtFiles.store(false, ordering: .releasing)
+        }
+        lookAtFiles()
+    }
+
+    private func lookAtFiles() {
         let mergeStampNow = FileStamp(of: mergeLog.url)
         if mergeStampNow != mergeStamp, let state = try? mergeLog.read() {
             mergeStamp = mergeStampNow
@@ -291,6 +310,28 @@ public actor Service {
     /// `tasks()` as `task/list` answers it, encoded: `{"tasks":[...]}`.
     public func encodedTaskList() -> [UInt8] {
         refresh()
+        return buildTaskList()
+    }
+
+    /// `task/list`'s answer without waiting for the actor, when it is known to be current: nothing
+    /// in the files changed since it was built, or a look at them is under way (whose changes are
+    /// told as `task/change` as soon as it ends). Nil: ask `encodedTaskList()`.
+    public nonisolated func currentTaskList() -> [UInt8]? {
+        guard let published = publishedList.withLock({ $0 }) else { return nil }
+        if lookingAtFiles.load(ordering: .acquiring) { return published.bytes }
+        let now = ListStamp(board: FileStamp(of: store.path), journalEvents: journal.eventCount,
+                            mergeLog: FileStamp(of: mergeLog.url), reviews: supervisor.reviews.version)
+        return now == published.stamp ? published.bytes : nil
+    }
+
+    /// Keeps the answer of the state just looked at where `currentTaskList()` finds it.
+    private func publishTaskList() {
+        let bytes = buildTaskList()
+        let stamp = ListStamp(board: boardStamp, journalEvents: journalEvents, mergeLog: mergeStamp, reviews: reviewsVersion)
+        publishedList.withLock { $0 = (bytes, stamp) }
+    }
+
+    private func buildTaskList() -> [UInt8] {
         if let listed { return listed }
         var json = Array(#"{"tasks":["#.utf8)
         for (i, id) in told.keys.sorted().enumerated() {
@@ -322,7 +363,7 @@ public actor Service {
 }
 
 /// A file's identity and version, cheap to compare: a board replaced by rename gets a new inode.
-struct FileStamp: Equatable {
+struct FileStamp: Equatable, Sendable {
     let inode: UInt64
     let size: Int64
     let modified: Int
