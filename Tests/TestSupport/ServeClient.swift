@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import JSONRPC
+import Synchronization
 
 /// A JSON-RPC client of a real `braid serve` process started in a folder: what an editor is.
 ///
@@ -68,8 +69,10 @@ public final class ServeClient: @unchecked Sendable {
 
     deinit {
         kill9()
-        Glibc.close(stdinFD)
+        closeInput()
     }
+
+    private let shutdownInput = Mutex(false)
 
     private static func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
@@ -172,6 +175,21 @@ public final class ServeClient: @unchecked Sendable {
         defer { condition.unlock() }
         _ = wait(until: Date().addingTimeInterval(timeout)) { responses[key] != nil || outputEnded }
         return responses.removeValue(forKey: key)
+    }
+
+    /// Waits for the response to a request sent by hand (`send(Frames.request(id, ...))`); nil on
+    /// timeout or when the server's output ended first.
+    public func waitForResponse(id: Int, timeout: Double = 60) -> JSONValue? {
+        let key = JSONValue.number(JSONNumber(id)).description
+        condition.lock()
+        defer { condition.unlock() }
+        _ = wait(until: Date().addingTimeInterval(timeout)) { responses[key] != nil || outputEnded }
+        return responses.removeValue(forKey: key)
+    }
+
+    /// Ends the server's input (what an editor closing its pipe does).
+    public func closeInput() {
+        shutdownInput.withLock { if !$0 { $0 = true; Glibc.close(stdinFD) } }
     }
 
     /// The result of a request, or a `Failure` carrying the error's code.

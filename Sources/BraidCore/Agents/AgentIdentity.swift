@@ -33,11 +33,21 @@ public enum AgentIdentity {
 
     /// Ends a session's processes at once (SIGKILL to each and to its group).
     public static func kill(session: String) {
-        for pid in processes(ofSession: session) {
+        let pids = processes(ofSession: session)
+        for pid in pids {
             let group = getpgid(pid)
             if group > 0 && group != getpgrp() { Glibc.kill(-group, SIGKILL) }
             Glibc.kill(pid, SIGKILL)
         }
+        // SIGKILL is not instant: wait (a little) until they are gone, so that what comes next
+        // (a new gate on the same worktree) never runs beside them.
+        for _ in 0..<200 where pids.contains(where: isAlive) { usleep(10_000) }
+    }
+
+    /// Whether the process exists and is not a zombie.
+    private static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !(stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? false)
     }
 
     private static func allPIDs() -> [Int32] {
