@@ -81,7 +81,7 @@ struct ReviewRunner: Sendable {
                 record.at = Date()
                 return record
             }
-            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            let output = LogEnd.read(log, limit: ReviewParser.searchedBytes)
             do {
                 record.findings = try ReviewParser.findings(in: output)
                 record.status = .ready

@@ -82,7 +82,7 @@ struct AttemptRunner: Sendable {
         case .signaled(let signal): status = 128 + signal
         case .unknown: status = 0
         }
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let text = LogEnd.read(log)
         let output = AgentOutputReader.read(text, exitStatus: status, format: format)
         let manager = self.manager
         let message = """
