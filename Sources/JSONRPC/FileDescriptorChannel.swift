@@ -126,7 +126,8 @@ public final class FileDescriptorChannel: ByteChannel, @unchecked Sendable {
 
     public func write(_ bytes: [UInt8]) {
         condition.lock()
-        if let limit = maxPendingBytes, pending.count + bytes.count > limit, !outputClosed, !closeRequested {
+        // Only a backlog counts: one large answer to a client that reads is written whatever its size.
+        if let limit = maxPendingBytes, !pending.isEmpty, pending.count + bytes.count > limit, !outputClosed, !closeRequested {
             let failure = overflowed ? nil : onOutputFailure
             overflowed = true
             pending.removeAll()

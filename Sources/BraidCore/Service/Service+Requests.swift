@@ -8,7 +8,7 @@ extension Service {
 
     /// Adds a task to the board (Todo unless told otherwise) and wakes the supervisor.
     public func addTask(title: String, body: String, fields: [BoardField: String], section: BoardSection = .todo) async throws -> TaskSnapshot {
-        try checkFields(fields)
+        try checkFields(fields, of: nil)
         let id: Int
         do {
             id = try store.update { board in try board.add(title: title, body: body, fields: fields, to: section) }
@@ -22,7 +22,7 @@ extension Service {
     /// Changes a task's title and fields (a nil value removes the field).
     public func updateTask(_ id: Int, title: String?, fields: [BoardField: String?]) async throws -> TaskSnapshot {
         _ = try task(id)
-        try checkFields(fields.compactMapValues { $0 })
+        try checkFields(fields.compactMapValues { $0 }, of: id)
         do {
             try store.update { board in
                 guard board.task(id: id) != nil else { throw RequestError.noSuchTask(id) }
@@ -71,15 +71,17 @@ extension Service {
 
     /// An agent (or a fallback) that no profile names, or an `after:` task that is not on the
     /// board, would leave the task unable ever to run: refused up front.
-    private func checkFields(_ fields: [BoardField: String]) throws {
+    private func checkFields(_ fields: [BoardField: String], of task: Int?) throws {
         if let agent = fields[.agent] { try checkAgent(agent) }
         for agent in (fields[.fallback] ?? "").split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !agent.isEmpty {
             try checkAgent(agent)
         }
-        let ids = (fields[.after] ?? "").split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces).drop { $0 == "#" }) }
+        let entries = (fields[.after] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let known = Set(tasks().map(\.id))
-        if let missing = ids.first(where: { !known.contains($0) }) {
-            throw RequestError.invalid("'after' names #\(missing), which is not on the board")
+        for entry in entries {
+            guard let id = Int(entry.drop { $0 == "#" }) else { throw RequestError.invalid("'after' entry '\(entry)' is not a task id") }
+            guard id != task else { throw RequestError.invalid("a task cannot wait for itself") }
+            guard known.contains(id) else { throw RequestError.invalid("'after' names #\(id), which is not on the board") }
         }
     }
 

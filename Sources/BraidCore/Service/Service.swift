@@ -34,7 +34,6 @@ public actor Service {
         let reviews: Int
     }
     private nonisolated let publishedList = Mutex<(bytes: [UInt8], stamp: ListStamp)?>(nil)
-    private nonisolated let lookingAtFiles = Atomic<Bool>(false)
     private var boardStamp: FileStamp?
     private var journalEvents = -1
     private var reviewsVersion = -1
@@ -207,11 +206,7 @@ public actor Service {
     /// Tells what changed since the last look: merge decisions first (they explain the moves),
     /// then each task whose card or record changed; and publishes `task/list`'s answer.
     func refresh() {
-        lookingAtFiles.store(true, ordering: .releasing)
-        defer {
-            publishTaskList()
-            lookingAtFiles.store(false, ordering: .releasing)
-        }
+        defer { publishTaskList() }
         lookAtFiles()
     }
 
@@ -314,11 +309,10 @@ public actor Service {
     }
 
     /// `task/list`'s answer without waiting for the actor, when it is known to be current: nothing
-    /// in the files changed since it was built, or a look at them is under way (whose changes are
-    /// told as `task/change` as soon as it ends). Nil: ask `encodedTaskList()`.
+    /// in the files changed since it was built (most looks at them, ten a second, find nothing
+    /// new). Nil: ask `encodedTaskList()`, which looks first.
     public nonisolated func currentTaskList() -> [UInt8]? {
         guard let published = publishedList.withLock({ $0 }) else { return nil }
-        if lookingAtFiles.load(ordering: .acquiring) { return published.bytes }
         let now = ListStamp(board: FileStamp(of: store.path), journalEvents: journal.eventCount,
                             mergeLog: FileStamp(of: mergeLog.url), reviews: supervisor.reviews.version)
         return now == published.stamp ? published.bytes : nil

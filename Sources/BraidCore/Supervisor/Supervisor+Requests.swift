@@ -16,7 +16,10 @@ extension Supervisor {
             throw RequestError.wrongState("#\(id) waits in the merge queue; `merge/abort` takes it out first")
         }
         guard let session = try await start(task, id: id) else {
-            throw RequestError.failed("#\(id) could not start: see its blocked reason on the board")
+            if try store.read().task(id: id)?.section == .blocked, journal.state.task(id)?.outcome == .escalated {
+                throw RequestError.failed("#\(id) could not start: see its blocked reason on the board")
+            }
+            throw RequestError.wrongState("#\(id) was moved or started meanwhile: not started")
         }
         return session
     }
@@ -102,6 +105,7 @@ extension Supervisor {
     public func approve(task id: Int) throws {
         let task = try existing(id)
         guard task.section == .review else { throw RequestError.wrongState("#\(id) is in \(task.section.heading); only a task in Review can be approved") }
+        guard !isBusy(id) else { throw RequestError.wrongState("#\(id) has a gate running") }
         guard journal.state.task(id)?.lastGate?.passed == true else {
             throw RequestError.wrongState("#\(id) has no passed gate on record")
         }
@@ -120,6 +124,7 @@ extension Supervisor {
     public func reject(task id: Int, feedback: String) throws {
         let task = try existing(id)
         guard task.section == .review else { throw RequestError.wrongState("#\(id) is in \(task.section.heading); only a task in Review can be rejected") }
+        guard !isBusy(id) else { throw RequestError.wrongState("#\(id) has a gate running") }
         _ = try mergeQueue.remove(task: id, reason: "rejected by a person")
         try journal.append(.taskOutcome(task: id, outcome: .rejected, detail: feedback, agent: nil, at: Date()))
         try backToTodo(id, "#\(id) rejected by a person: back to its agent with the feedback")
@@ -221,7 +226,7 @@ extension Supervisor {
         defer { reserved[id] = nil }
         let session = "gate-\(id)-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         emit(.gateStarted(task: id, session: session, steps: config.gate.map(\.name)))
-        let result = await GateRunner(config: config).run(in: worktree.path)
+        let result = await GateRunner(config: config, environment: [AgentIdentity.variable: session]).run(in: worktree.path)
         emit(.gateFinished(task: id, session: session, result: result))
         return (session, result)
     }

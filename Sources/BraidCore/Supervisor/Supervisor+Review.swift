@@ -144,6 +144,7 @@ extension Supervisor {
         guard let task = try store.read().task(id: id) else { throw RequestError.noSuchTask(id) }
         guard task.section == .review else { throw RequestError.wrongState("#\(id) is in \(task.section.heading); only a task in Review is reviewed") }
         guard reviewing[id] == nil else { throw RequestError.wrongState("#\(id)'s review is already running") }
+        guard !isBusy(id) else { throw RequestError.wrongState("#\(id) has a gate running") }
         guard config.review.isOn else { throw RequestError.wrongState("no reviewer is configured (review.agent)") }
         guard let worktree = try registry.worktree(forTask: id) else { throw RequestError.wrongState("#\(id) has no worktree") }
         startReview(task, id: id, worktree: worktree)

@@ -21,6 +21,9 @@ final class DaemonHost: Sendable {
     /// What one client may have waiting unread before it is disconnected.
     static let maxUnreadBytesPerClient = 32 << 20
     private let nextClient = Atomic<Int>(0)
+    /// Set, under the clients' lock, when the daemon decides to exit with no client: a client
+    /// accepted after that is turned away (it starts the next daemon) rather than cut off mid-request.
+    private let closing = Atomic<Bool>(false)
     private let lastActivity = Mutex(ContinuousClock.now)
     private let socketIdentity: FileStamp
 
@@ -89,7 +92,7 @@ final class DaemonHost: Sendable {
                 // The config is read once, at start: a changed one takes effect with the next daemon,
                 // at once when nobody is connected and nothing runs, else clients are told.
                 if ConfigStamp(path: config) != configAtStart {
-                    if connected == 0 && quiet {
+                    if quiet && closeIfNoClient() {
                         stop.continuation.yield("its config changed")
                         return
                     }
@@ -101,7 +104,7 @@ final class DaemonHost: Sendable {
                 }
                 if connected > 0 || !quiet {
                     lastActivity.withLock { $0 = .now }
-                } else if ContinuousClock.now - lastActivity.withLock({ $0 }) > idle {
+                } else if ContinuousClock.now - lastActivity.withLock({ $0 }) > idle, closeIfNoClient() {
                     stop.continuation.yield("idle for \(DaemonPaths.idleSeconds) s")
                     return
                 }
@@ -126,6 +129,15 @@ final class DaemonHost: Sendable {
         return 0
     }
 
+    /// Decides to exit if no client is connected, in one step with `serve`'s admission.
+    private func closeIfNoClient() -> Bool {
+        clients.withLock { connected in
+            guard connected.isEmpty else { return false }
+            closing.store(true, ordering: .relaxed)
+            return true
+        }
+    }
+
     /// One client: a connection of its own over the shared service, until it closes or says `exit`.
     private func serve(_ fd: Int32) {
         let id = nextClient.add(1, ordering: .relaxed).newValue
@@ -141,13 +153,26 @@ final class DaemonHost: Sendable {
         let connection = Connection(channel: channel, handlers: server.makeHandlers(),
                                     options: .init(log: { [self] in log("client \(id): \($0)") }))
         box.withLock { $0 = connection }
-        clients.withLock { $0[id] = (connection, fd) }
+        let admitted = clients.withLock { connected -> Bool in
+            guard !closing.load(ordering: .relaxed) else { return false }
+            connected[id] = (connection, fd)
+            return true
+        }
+        guard admitted else {
+            // On its way out: the client sees the end at once and starts the next daemon.
+            box.withLock { $0 = nil }
+            shutdown(fd, Int32(SHUT_RDWR))
+            return
+        }
         lastActivity.withLock { $0 = .now }
         Task { [self] in
             await connection.run()
             await server.disconnected()
             // Our side too: the client sees the end, and the socket is closed once nothing holds
-            // the connection (the box was the cycle through the exit hook).
+            // the connection (the box was the cycle through the exit hook). What is left to write
+            // gets a moment; a client that no longer reads does not hold the close.
+            channel.flush(timeout: .seconds(2))
+            shutdown(fd, Int32(SHUT_RDWR))
             await connection.close()
             box.withLock { $0 = nil }
             clients.withLock { _ = $0.removeValue(forKey: id) }

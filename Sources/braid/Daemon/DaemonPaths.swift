@@ -14,8 +14,11 @@ struct DaemonPaths {
     /// the temporary folder, named after the repository's path.
     var socket: URL {
         let inside = workspace.stateDirectory.appendingPathComponent("daemon.sock")
-        guard inside.path.utf8.count > UnixSocket.maxPathLength, let folder = Self.shortSocketFolder else { return inside }
-        return folder.appendingPathComponent(Self.fnv1a(workspace.root.standardizedFileURL.path) + ".sock")
+        // The real path: clients that reach the repository through different symbolic links agree.
+        let root = workspace.root.resolvingSymlinksInPath().standardizedFileURL.path
+        guard (root + "/.braid/state/daemon.sock").utf8.count > UnixSocket.maxPathLength,
+              let folder = Self.shortSocketFolder else { return inside }
+        return folder.appendingPathComponent(Self.fnv1a(root) + ".sock")
     }
 
     /// `/tmp/braid-<uid>`, mode 0700 (made when missing); nil when it exists but is not a folder
