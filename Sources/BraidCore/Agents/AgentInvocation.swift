@@ -87,3 +87,25 @@ public struct AgentInvocation: Sendable, Hashable {
                 standardInput: standardInput, timeLimit: timeLimit)
     }
 }
+
+extension AgentInvocation {
+    /// Writes what a session needs beside its log: `files`, the prompt (kept for people and tests:
+    /// what exactly the agent was asked) and the standard input; returns the standard input's file.
+    public func writeSessionFiles(prompt: String, in directory: URL) throws -> URL? {
+        try writeFiles()
+        try AtomicFile.write(prompt, to: directory.appendingPathComponent("prompt.txt"))
+        guard let standardInput else { return nil }
+        let file = directory.appendingPathComponent("stdin")
+        try AtomicFile.write(Array(standardInput), to: file)
+        return file
+    }
+
+    /// Starts the agent with its session's id in its environment: how a restarted daemon tells its
+    /// agents (and their gates) from a process that merely reuses a pid.
+    public func start(session: String, standardInput: URL?, logFile: URL) throws(CommandError) -> AgentProcess {
+        var environment = self.environment
+        environment[AgentIdentity.variable] = session
+        return try AgentProcess.spawn(executable: executable, arguments: arguments, workingDirectory: workingDirectory,
+                                      environment: environment, standardInput: standardInput, logFile: logFile)
+    }
+}

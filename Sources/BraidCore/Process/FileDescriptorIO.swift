@@ -7,7 +7,7 @@ import Foundation
 
 /// Whole reads and writes on a pipe's descriptor, retrying where POSIX allows a short or
 /// interrupted call, for the pipes of a child process.
-enum FileDescriptorIO {
+public enum FileDescriptorIO {
     /// Everything until end of file (every writer has closed) or a read error.
     static func readToEnd(_ fd: Int32) -> Data {
         readToEnd(fd, keepingLast: nil).data
@@ -44,20 +44,24 @@ enum FileDescriptorIO {
     /// SIGPIPE must be ignored by the caller's process, or the first case kills it instead.
     @discardableResult
     static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
-        data.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return true }
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, base + offset, raw.count - offset)
-                if n > 0 {
-                    offset += n
-                } else if n < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return false
-                }
+        data.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    /// Writes all of `bytes`, as `writeAll(_:_:)` with `Data` does, without copying them.
+    @discardableResult
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, base + offset, bytes.count - offset)
+            if n > 0 {
+                offset += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return false
             }
-            return true
         }
+        return true
     }
 }

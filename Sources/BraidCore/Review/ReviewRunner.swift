@@ -48,24 +48,16 @@ struct ReviewRunner: Sendable {
                                               maxDiffBytes: config.review.maxDiffBytes)
             let invocation = try profile.invocation(for: AgentRequest(task: task, prompt: prompt, worktree: worktree.path,
                                                                       sessionDirectory: directory))
-            try invocation.writeFiles()
-            try AtomicFile.write(prompt, to: directory.appendingPathComponent("prompt.txt"))
-            var input: URL?
-            if let data = invocation.standardInput {
-                let file = directory.appendingPathComponent("stdin")
-                try AtomicFile.write(Array(data), to: file)
-                input = file
+            let written: Result<URL?, any Error> = await ThreadJob.run(name: "braid-review") {
+                Result { try invocation.writeSessionFiles(prompt: prompt, in: directory) }
             }
-            var environment = invocation.environment
-            environment[AgentIdentity.variable] = session
+            let input = try written.get()
             if stop.isSet {
                 record.status = .failed
                 record.error = "the review was stopped before its reviewer started: newer work started"
                 return record
             }
-            let process = try AgentProcess.spawn(executable: invocation.executable, arguments: invocation.arguments,
-                                                 workingDirectory: invocation.workingDirectory, environment: environment,
-                                                 standardInput: input, logFile: log)
+            let process = try invocation.start(session: session, standardInput: input, logFile: log)
             // Stopped while it was being started: the stop's own kill may have come too early.
             if stop.isSet { AgentIdentity.kill(session: session) }
             await started(record)

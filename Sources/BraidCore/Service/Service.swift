@@ -343,32 +343,9 @@ public actor Service {
         return json
     }
 
-    /// Whether the task's escalation still waits for a decision (fresh: the files are looked at first).
-    public func isEscalationOpen(_ id: Int) -> Bool {
-        refresh()
-        return openEscalations[id] != nil
-    }
-
     public func task(_ id: Int) throws -> TaskSnapshot {
         refresh()
         guard let snapshot = told[id] else { throw RequestError.noSuchTask(id) }
         return snapshot
-    }
-}
-
-/// A file's identity and version, cheap to compare: a board replaced by rename gets a new inode.
-struct FileStamp: Equatable, Sendable {
-    let inode: UInt64
-    let size: Int64
-    let modified: Int
-    let modifiedNanos: Int
-
-    init?(of url: URL) {
-        var info = stat()
-        guard stat(url.path, &info) == 0 else { return nil }
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        modified = info.st_mtim.tv_sec
-        modifiedNanos = info.st_mtim.tv_nsec
     }
 }

@@ -35,24 +35,12 @@ struct AttemptRunner: Sendable {
                 // Written and flushed on a thread of their own: fifty sessions starting at once must
                 // not park the cooperative pool on their fsyncs.
                 let written: Result<URL?, any Error> = await ThreadJob.run(name: "braid-session") {
-                    Result {
-                        try invocation.writeFiles()
-                        // Kept beside the log, for people and for tests: what exactly the agent was asked.
-                        try AtomicFile.write(prompt, to: sessionDirectory.appendingPathComponent("prompt.txt"))
-                        guard let data = invocation.standardInput else { return nil }
-                        let file = sessionDirectory.appendingPathComponent("stdin")
-                        try AtomicFile.write(Array(data), to: file)
-                        return file
-                    }
+                    Result { try invocation.writeSessionFiles(prompt: prompt, in: sessionDirectory) }
                 }
                 let input = try written.get()
                 let manager = self.manager
                 sessionStart = await ThreadJob.run(name: "braid-git") { try? manager.head(plan.worktree) }
-                var environment = invocation.environment
-                environment[AgentIdentity.variable] = plan.session
-                process = try AgentProcess.spawn(executable: invocation.executable, arguments: invocation.arguments,
-                                                 workingDirectory: invocation.workingDirectory, environment: environment,
-                                                 standardInput: input, logFile: log)
+                process = try invocation.start(session: plan.session, standardInput: input, logFile: log)
             } catch {
                 return failed(plan, "could not start \(plan.agent) for #\(plan.taskID): \(error)")
             }

@@ -231,8 +231,6 @@ extension Supervisor {
         return (session, result)
     }
 
-    /// The journal's view of every task, sessions and outcomes (for listings).
-    public var state: SupervisorState { journal.state }
 
     private func existing(_ id: Int, on board: Board? = nil) throws -> BoardTask {
         guard let task = try (board ?? store.read()).task(id: id) else { throw RequestError.noSuchTask(id) }

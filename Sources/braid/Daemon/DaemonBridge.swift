@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BraidCore
 import Foundation
 
 /// `braid serve` in a Braid repository: copies stdin to the daemon's socket and the socket to
@@ -20,7 +21,7 @@ enum DaemonBridge {
         }
         // The editor's requests to the daemon; at their end, the daemon sees end of input.
         Thread.detachNewThread {
-            guard alreadyRead.withUnsafeBytes({ writeAll($0, to: socket) }) else {
+            guard alreadyRead.withUnsafeBytes({ FileDescriptorIO.writeAll(socket, $0) }) else {
                 shutdown(socket, Int32(SHUT_WR))
                 return
             }
@@ -42,20 +43,7 @@ enum DaemonBridge {
                 if errno == EINTR { continue }
                 return true
             }
-            guard buffer.withUnsafeBytes({ writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<count]), to: output) }) else { return false }
+            guard buffer.withUnsafeBytes({ FileDescriptorIO.writeAll(output, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }) else { return false }
         }
-    }
-
-    private static func writeAll(_ bytes: UnsafeRawBufferPointer, to output: Int32) -> Bool {
-        var written = 0
-        while written < bytes.count {
-            let n = write(output, bytes.baseAddress.map { $0 + written }, bytes.count - written)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            written += n
-        }
-        return true
     }
 }

@@ -95,8 +95,12 @@ enum DaemonLauncher {
 
     /// What the daemon wrote to its log since `offset`, on one line.
     private static func tail(of log: URL, after offset: Int) -> String {
-        guard let data = try? Data(contentsOf: log), data.count > offset else { return "see \(log.path)" }
-        let text = String(decoding: data[offset...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // Only what the daemon just wrote: the log of a long-lived repository can be large.
+        guard let handle = try? FileHandle(forReadingFrom: log) else { return "see \(log.path)" }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let data = try? handle.read(upToCount: 64 << 10),
+              !data.isEmpty else { return "see \(log.path)" }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.split(whereSeparator: \.isNewline).suffix(3).joined(separator: "; ")
     }
 }

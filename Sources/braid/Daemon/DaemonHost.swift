@@ -25,7 +25,8 @@ final class DaemonHost: Sendable {
     /// accepted after that is turned away (it starts the next daemon) rather than cut off mid-request.
     private let closing = Atomic<Bool>(false)
     private let lastActivity = Mutex(ContinuousClock.now)
-    private let socketIdentity: FileStamp
+    /// The inode of the socket this daemon made: another there is a newer daemon's.
+    private let socketInode: UInt64?
 
     /// Takes the lock (nil: another daemon has it), opens the service and listens.
     static func start(_ workspace: Workspace) throws -> DaemonHost? {
@@ -56,7 +57,7 @@ final class DaemonHost: Sendable {
         self.service = service
         self.listener = listener
         self.lockFD = lockFD
-        socketIdentity = FileStamp(path: paths.socket.path) ?? FileStamp(inode: 0)
+        socketInode = FileStamp(of: paths.socket)?.inode
     }
 
     /// Serves until told to stop; returns the exit code.
@@ -78,12 +79,12 @@ final class DaemonHost: Sendable {
         }
         Task {
             let idle = Duration.seconds(DaemonPaths.idleSeconds)
-            let config = paths.workspace.configURL.path
-            let configAtStart = ConfigStamp(path: config)
+            let config = paths.workspace.configURL
+            let configAtStart = FileStamp(of: config)
             var toldOfConfig = false
             while true {
                 try? await Task.sleep(for: .milliseconds(500))
-                if FileStamp(path: paths.socket.path) != socketIdentity {
+                if FileStamp(of: paths.socket)?.inode != socketInode {
                     stop.continuation.yield("its socket \(paths.socket.path) is gone")
                     return
                 }
@@ -91,7 +92,7 @@ final class DaemonHost: Sendable {
                 let quiet = await service.isQuiet()
                 // The config is read once, at start: a changed one takes effect with the next daemon,
                 // at once when nobody is connected and nothing runs, else clients are told.
-                if ConfigStamp(path: config) != configAtStart {
+                if FileStamp(of: config) != configAtStart {
                     if quiet && closeIfNoClient() {
                         stop.continuation.yield("its config changed")
                         return
@@ -117,7 +118,7 @@ final class DaemonHost: Sendable {
         }
         log("daemon \(getpid()) exiting: \(reason)")
         // The socket first, so that no client connects to a daemon on its way out.
-        if FileStamp(path: paths.socket.path) == socketIdentity { unlink(paths.socket.path) }
+        if FileStamp(of: paths.socket)?.inode == socketInode { unlink(paths.socket.path) }
         shutdown(listener, Int32(SHUT_RDWR))
         // Shut down both ways first: a writer blocked on a client that does not read is released.
         for client in clients.withLock({ Array($0.values) }) {
@@ -183,36 +184,6 @@ final class DaemonHost: Sendable {
     func log(_ line: String) {
         let stamp = ISO8601DateFormatter().string(from: Date())
         FileDescriptorOutput.standardError.write("\(stamp) \(line)\n")
-    }
-}
-
-/// A config file's identity and version: any save changes it.
-struct ConfigStamp: Equatable {
-    let inode: UInt64
-    let size: Int64
-    let seconds: Int
-    let nanoseconds: Int
-
-    init?(path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
-        seconds = info.st_mtim.tv_sec
-        nanoseconds = info.st_mtim.tv_nsec
-    }
-}
-
-/// A file's inode, to tell the daemon's own socket from one a newer daemon put in its place.
-struct FileStamp: Equatable {
-    let inode: UInt64
-
-    init(inode: UInt64) { self.inode = inode }
-
-    init?(path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
-        inode = UInt64(info.st_ino)
     }
 }
 
